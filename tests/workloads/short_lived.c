@@ -1,0 +1,34 @@
+// short_lived: burns CPU in short_lived_burn for MS milliseconds (default 200)
+// of wall time, then exits. Usage: short_lived [MS]
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+static volatile uint64_t sink;
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+__attribute__((noinline)) void short_lived_burn(uint64_t ns)
+{
+	uint64_t end = wall_ns() + ns;
+	uint64_t x = sink + 7;
+	do {
+		for (int i = 0; i < 20000; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			__asm__ volatile("" : "+r"(x));
+		}
+		sink = x;
+	} while (wall_ns() < end);
+}
+
+int main(int argc, char **argv)
+{
+	long ms = argc > 1 ? atol(argv[1]) : 200;
+	short_lived_burn((uint64_t)ms * 1000000ull);
+	return 0;
+}
