@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Off-CPU time from the scheduler, after libbpf-tools' offcputime.bpf.c:
+ * when a chosen thread leaves the CPU, remember when and its stacks; when it
+ * runs again, add the time it was away to (tgid, tid, user stack, kernel
+ * stack) in the kernel. One program body, attached as tp_btf/sched_switch or,
+ * where that does not load, as raw_tp/sched_switch (user space picks).
+ *
+ * Draining: the counts maps are double-buffered like cpu.bpf.c (user space
+ * flips `active`, waits for a grace period, drains the idle set). The stack
+ * map is single and never cleared during a collection: a sleeping thread's
+ * start entry holds stack ids for as long as it sleeps, possibly across many
+ * drains, so no set of stacks could ever be known unreferenced. Collections
+ * are bounded (a record's duration, a request's seconds) and each owns its
+ * maps; a full stack map costs counted stack losses, never wrong stacks
+ * (no BPF_F_REUSE_STACKID, so an id always names the same stack).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "offcpu_keys.h"
+
+#define PF_EXITING 0x00000004
+#define PF_KTHREAD 0x00200000
+#define TASK_RUNNING 0
+#define EEXIST 17
+
+/* Futex system calls that wait, by architecture (asm/unistd_64.h). */
+#if defined(__TARGET_ARCH_x86)
+#define NR_FUTEX 202
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_FUTEX 98
+#endif
+#define NR_FUTEX_WAITV 449
+#define NR_FUTEX_WAIT 455
+
+const volatile bool filter_pids = false;
+const volatile bool follow_forks = false;
+const volatile bool no_kernel = false;
+const volatile __u32 mode = OFFCPU_MODE_BLOCK;
+const volatile __u64 min_block_ns = 1000;
+
+/* Which counts map new periods go to; flipped by user space. */
+__u32 active = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_FILTER_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OFFCPU_START_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct offcpu_start);
+} start SEC(".maps");
+
+#define COUNTS_MAP(name)                                                                           \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(max_entries, DEFAULT_COUNT_ENTRIES);                                        \
+		__type(key, struct offcpu_key);                                                    \
+		__type(value, struct offcpu_val);                                                  \
+	} name SEC(".maps")
+
+COUNTS_MAP(counts_a);
+COUNTS_MAP(counts_b);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, DEFAULT_STACK_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OFFCPU_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Processes already announced, so each costs one ring buffer record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SEEN_PID_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u8);
+} seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} events SEC(".maps");
+
+/* Per-CPU copy of the top of a user stack, searched for hidden return addresses. */
+struct gap_scratch {
+	__u64 w[OFFCPU_GAP_SCAN_BYTES / 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gap_scratch);
+} scratch SEC(".maps");
+
+/* Kernels before 5.14 name the field `state`. */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void announce(__u32 tgid, __u32 kind)
+{
+	struct new_pid_event *e;
+	__u8 one = 1;
+
+	if (kind == PID_EVENT_NEW && bpf_map_lookup_elem(&seen, &tgid))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		/* Not marked seen: the next switch retries the notice. */
+		stat_inc(OFFCPU_STAT_NEW_PID_DROP);
+		return;
+	}
+	e->tgid = tgid;
+	e->kind = kind;
+	bpf_ringbuf_submit(e, 0);
+	bpf_map_update_elem(&seen, &tgid, &one, BPF_ANY);
+}
+
+static __always_inline long task_state(struct task_struct *t)
+{
+	struct task_struct___pre514 *old = (void *)t;
+
+	if (bpf_core_field_exists(old->state))
+		return BPF_CORE_READ(old, state);
+	return BPF_CORE_READ(t, __state);
+}
+
+/*
+ * Mutex profiles need to know whether a sleep is a futex wait. Decided here,
+ * from the system call number the sleeping thread entered (current is still
+ * prev at sched_switch), rather than in user space from kernel stack symbols:
+ * it needs no kernel stack (mutex profiles do not keep one), does not depend
+ * on futex internals that are renamed between kernel versions
+ * (futex_wait_queue_me became futex_wait_queue in 5.16), works with
+ * kptr_restrict, and drops every other sleep before a stack is taken.
+ */
+static __always_inline bool in_futex_wait(void)
+{
+#ifdef NR_FUTEX
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	long nr;
+
+#if defined(__TARGET_ARCH_x86)
+	nr = BPF_CORE_READ(regs, orig_ax);
+#else
+	nr = BPF_CORE_READ(regs, syscallno);
+#endif
+	return nr == NR_FUTEX || nr == NR_FUTEX_WAITV || nr == NR_FUTEX_WAIT;
+#else
+	return false;
+#endif
+}
+
+static __always_inline __s32 stack_id(void *ctx, __u64 flags, __u32 err_stat)
+{
+	long id = bpf_get_stackid(ctx, &stacks, flags);
+
+	if (id == -EEXIST)
+		stat_inc(OFFCPU_STAT_STACK_COLLIDE);
+	else if (id < 0)
+		stat_inc(err_stat);
+	return id;
+}
+
+#if defined(__TARGET_ARCH_x86)
+/* Whether the bytes before ret are a call instruction (e8 rel32, or ff /2 forms). */
+static __always_inline bool after_call(__u64 ret)
+{
+	__u8 b[8]; /* b[i] is the byte at ret - 8 + i */
+
+	if (bpf_probe_read_user(b, sizeof(b), (void *)(ret - 8)))
+		return false;
+	if (b[3] == 0xe8)
+		return true;
+	if (b[2] == 0xff && (b[3] == 0x15 || (b[3] & 0xf8) == 0x90))
+		return true;
+	if (b[5] == 0xff && (b[6] & 0xf8) == 0x50)
+		return true;
+	return b[6] == 0xff && (b[7] & 0xf8) == 0xd0;
+}
+
+#define USER_TOP 0x800000000000ULL
+#define NEAR_SP (8ULL << 20)
+
+/*
+ * Sleeps happen in libc, which Debian builds without frame pointers: the
+ * frame-pointer walk starts at the leaf IP, then jumps from %rbp (the frame
+ * of the first caller that keeps one) to that caller's caller. The libc
+ * frames in between and the caller's own call site are lost, and that caller
+ * is the function a user looks for (the one that slept or locked). Their
+ * return addresses lie between %rsp and %rbp: keep the words there that
+ * follow a call instruction, and let user space drop any that are not in an
+ * executable mapping. Only when the leaf is outside the main executable
+ * (whose code keeps frame pointers when the user asked for them).
+ */
+static __always_inline void scan_gap(struct offcpu_start *s)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	__u64 sp = BPF_CORE_READ(regs, sp), bp = BPF_CORE_READ(regs, bp);
+	__u64 ip = BPF_CORE_READ(regs, ip), len = bp - sp, w;
+	struct gap_scratch *g;
+	__u32 zero = 0, n = 0;
+
+	if (ip >= BPF_CORE_READ(t, mm, start_code) && ip < BPF_CORE_READ(t, mm, end_code))
+		return;
+	/* Without a frame pointer above the stack pointer there is no gap to bound. */
+	if (bp <= sp || len > sizeof(g->w))
+		return;
+	g = bpf_map_lookup_elem(&scratch, &zero);
+	if (!g || bpf_probe_read_user(g->w, len, (void *)sp))
+		return;
+	for (__u32 i = 0; i < OFFCPU_GAP_SCAN_BYTES / 8 && n < OFFCPU_GAP_FRAMES; i++) {
+		if (i >= len / 8)
+			break;
+		w = g->w[i];
+		if (w < 0x10000 || w >= USER_TOP || (w > sp - NEAR_SP && w < sp + NEAR_SP))
+			continue;
+		if (after_call(w))
+			s->gap[n++ & (OFFCPU_GAP_FRAMES - 1)] = w;
+	}
+}
+#else
+static __always_inline void scan_gap(struct offcpu_start *s)
+{
+}
+#endif
+
+/*
+ * The one place stacks are taken (at switch-out, current == prev): a BPF
+ * unwinder replaces this function and nothing else.
+ */
+static __always_inline void capture_stacks(void *ctx, bool kthread, struct offcpu_start *s)
+{
+	s->user_stack_id = kthread ? -1 : stack_id(ctx, BPF_F_USER_STACK, OFFCPU_STAT_USTACK_ERR);
+	s->kern_stack_id = no_kernel ? -1 : stack_id(ctx, 0, OFFCPU_STAT_KSTACK_ERR);
+	if (s->user_stack_id >= 0)
+		scan_gap(s);
+}
+
+/* Whether this switch-out of a chosen thread is one the mode counts. */
+static __always_inline bool counted_switch(bool preempt, struct task_struct *prev, bool kthread)
+{
+	if (mode == OFFCPU_MODE_WALL)
+		return true;
+	/* Preempted, or woken before it slept: still runnable, not blocked. */
+	if (preempt || task_state(prev) == TASK_RUNNING)
+		return false;
+	if (mode == OFFCPU_MODE_FUTEX)
+		return !kthread && in_futex_wait();
+	return true;
+}
+
+static __always_inline void switch_out(void *ctx, bool preempt, struct task_struct *prev)
+{
+	__u32 tid = BPF_CORE_READ(prev, pid), tgid = BPF_CORE_READ(prev, tgid);
+	unsigned int flags = BPF_CORE_READ(prev, flags);
+	bool kthread = flags & PF_KTHREAD;
+	struct offcpu_start s = {};
+
+	/* The idle task is not waiting; an exiting thread never runs again. */
+	if (!tid || (flags & PF_EXITING))
+		return;
+	if (filter_pids && !bpf_map_lookup_elem(&pids, &tgid))
+		return;
+	if (!counted_switch(preempt, prev, kthread))
+		return;
+	if (!kthread)
+		announce(tgid, PID_EVENT_NEW);
+	s.ts = bpf_ktime_get_ns();
+	capture_stacks(ctx, kthread, &s);
+	if (bpf_map_update_elem(&start, &tid, &s, BPF_ANY))
+		stat_inc(OFFCPU_STAT_DROP_START);
+}
+
+static __always_inline void add_period(void *counts, struct offcpu_key *key, __u64 delta)
+{
+	struct offcpu_val *val, init = { .count = 1, .total_ns = delta };
+
+	stat_inc(OFFCPU_STAT_SWITCHES);
+	val = bpf_map_lookup_elem(counts, key);
+	if (!val && bpf_map_update_elem(counts, key, &init, BPF_NOEXIST) == 0)
+		return;
+	/* Present, or lost the race to another CPU: add. Else the map is full. */
+	if (!val)
+		val = bpf_map_lookup_elem(counts, key);
+	if (!val) {
+		stat_inc(OFFCPU_STAT_DROP_COUNTS);
+		return;
+	}
+	__sync_fetch_and_add(&val->count, 1);
+	__sync_fetch_and_add(&val->total_ns, delta);
+}
+
+static __always_inline void switch_in(struct task_struct *next)
+{
+	__u32 tid = BPF_CORE_READ(next, pid);
+	struct offcpu_key key = {};
+	struct offcpu_start *s;
+	__u64 delta;
+
+	s = bpf_map_lookup_elem(&start, &tid);
+	if (!s)
+		return;
+	delta = bpf_ktime_get_ns() - s->ts;
+	key.user_stack_id = s->user_stack_id;
+	key.kern_stack_id = s->kern_stack_id;
+	__builtin_memcpy(key.gap, s->gap, sizeof(key.gap));
+	bpf_map_delete_elem(&start, &tid);
+	if ((__s64)delta < 0 || delta < min_block_ns) {
+		stat_inc(OFFCPU_STAT_SHORT);
+		return;
+	}
+	key.tgid = BPF_CORE_READ(next, tgid);
+	key.tid = tid;
+	BPF_CORE_READ_STR_INTO(&key.comm, next, comm);
+	if (active & 1)
+		add_period(&counts_b, &key, delta);
+	else
+		add_period(&counts_a, &key, delta);
+}
+
+static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct *prev,
+				     struct task_struct *next)
+{
+	switch_out(ctx, preempt, prev);
+	switch_in(next);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(ctx, preempt, prev, next);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(on_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(ctx, preempt, prev, next);
+}
+
+/* Children of a profiled command are profiled too, as perf record does. */
+static __always_inline int fork_child(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (!follow_forks || ptgid == ctgid || !bpf_map_lookup_elem(&pids, &ptgid))
+		return 0;
+	bpf_map_update_elem(&pids, &ctgid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	return fork_child(parent, child);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(on_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return fork_child(parent, child);
+}
+
+/* After exec the old maps are stale: tell user space to read them again. */
+static __always_inline int exec_notice(struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (bpf_map_lookup_elem(&seen, &tgid))
+		announce(tgid, PID_EVENT_EXEC);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec_btf, struct task_struct *p)
+{
+	return exec_notice(p);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_exec_raw, struct task_struct *p)
+{
+	return exec_notice(p);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "offcpu_keys.h"
+#include "offcpu.skel.h"
+#include "collector/offcpu.h"
+#include "util/proc.h"
+
+struct offcpu_collector {
+	struct offcpu_bpf *skel;
+	struct bpf_link *switch_link, *fork_link, *exec_link;
+	struct ring_buffer *rb;
+	struct offcpu_collector_opts opts;
+	uint32_t *pids;
+	int n_cpus; /* possible CPUs: per-CPU map value count */
+	bool raw_tp;
+	uint64_t stack_missing;
+	/* Drain buffers, sized once from the map bounds. */
+	struct offcpu_key *keys;
+	struct offcpu_val *vals;
+	uint64_t *ustack, *kstack, *walk;
+	uint32_t count_entries;
+	uint64_t sched_lo, sched_hi; /* __schedule: kernel stacks start there */
+};
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct offcpu_collector *c = ctx;
+	const struct new_pid_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (c->opts.on_pid)
+		c->opts.on_pid(e->tgid, e->kind, c->opts.ctx);
+	return 0;
+}
+
+static int alloc_buffers(struct offcpu_collector *c)
+{
+	c->count_entries = c->opts.count_entries ?: DEFAULT_COUNT_ENTRIES;
+	c->keys = calloc(c->count_entries, sizeof(*c->keys));
+	c->vals = calloc(c->count_entries, sizeof(*c->vals));
+	c->ustack = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
+	c->kstack = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
+	c->walk = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
+	c->pids = calloc(c->opts.n_pids ?: 1, sizeof(*c->pids));
+	if (!c->keys || !c->vals || !c->ustack || !c->kstack || !c->walk || !c->pids)
+		return -ENOMEM;
+	if (c->opts.n_pids)
+		memcpy(c->pids, c->opts.pids, c->opts.n_pids * sizeof(*c->pids));
+	c->opts.pids = c->pids;
+	return 0;
+}
+
+/* Keeps only the tp_btf or only the raw_tp variant of each program. */
+static void choose_programs(struct offcpu_bpf *s, bool raw, bool follow_forks)
+{
+	bpf_program__set_autoload(s->progs.on_switch_btf, !raw);
+	bpf_program__set_autoload(s->progs.on_fork_btf, !raw && follow_forks);
+	bpf_program__set_autoload(s->progs.on_exec_btf, !raw);
+	bpf_program__set_autoload(s->progs.on_switch_raw, raw);
+	bpf_program__set_autoload(s->progs.on_fork_raw, raw && follow_forks);
+	bpf_program__set_autoload(s->progs.on_exec_raw, raw);
+}
+
+static int configure(struct offcpu_collector *c, bool raw)
+{
+	struct offcpu_bpf *s = c->skel;
+	uint32_t ce = c->opts.count_entries ?: DEFAULT_COUNT_ENTRIES;
+	uint32_t se = c->opts.stack_entries ?: DEFAULT_STACK_ENTRIES;
+	int err = 0;
+
+	s->rodata->filter_pids = c->opts.n_pids > 0;
+	s->rodata->follow_forks = c->opts.follow_forks;
+	s->rodata->no_kernel = c->opts.no_kernel;
+	s->rodata->mode = c->opts.mode;
+	s->rodata->min_block_ns = c->opts.min_block_ns;
+	choose_programs(s, raw, c->opts.follow_forks);
+	err = err ?: bpf_map__set_max_entries(s->maps.counts_a, ce);
+	err = err ?: bpf_map__set_max_entries(s->maps.counts_b, ce);
+	err = err ?: bpf_map__set_max_entries(s->maps.stacks, se);
+	return err;
+}
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/*
+ * One open + load attempt. The tp_btf attempt is silent (its failure is
+ * expected on kernels without BTF tracing); libbpf's printer is global, so
+ * the swap is serialized for concurrent collections in the daemon.
+ */
+static int try_load(struct offcpu_collector *c, bool raw)
+{
+	static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+	libbpf_print_fn_t old = NULL;
+	int err;
+
+	c->skel = offcpu_bpf__open();
+	if (!c->skel)
+		return -errno;
+	err = configure(c, raw);
+	if (err)
+		return err;
+	if (!raw) {
+		pthread_mutex_lock(&print_lock);
+		old = libbpf_set_print(quiet_print);
+	}
+	err = offcpu_bpf__load(c->skel);
+	if (!raw) {
+		libbpf_set_print(old);
+		pthread_mutex_unlock(&print_lock);
+	}
+	return err;
+}
+
+static bool force_raw_tp(void)
+{
+	const char *v = getenv(OFFCPU_FORCE_RAW_TP_ENV);
+
+	return v && !strcmp(v, "1");
+}
+
+/* tp_btf where the kernel has BTF and supports it; raw_tp otherwise. */
+static int open_and_load(struct offcpu_collector *c)
+{
+	int err = -ENOENT;
+
+	if (!force_raw_tp() && !access("/sys/kernel/btf/vmlinux", R_OK)) {
+		err = try_load(c, false);
+		if (!err)
+			return 0;
+		offcpu_bpf__destroy(c->skel);
+		c->skel = NULL;
+	}
+	c->raw_tp = true;
+	err = try_load(c, true);
+	if (err)
+		fprintf(stderr, "bpfprof: loading the off-CPU BPF program failed: %s\n",
+			strerror(-err));
+	return err;
+}
+
+static int fill_filter(struct offcpu_collector *c)
+{
+	uint8_t one = 1;
+	int err;
+
+	for (size_t i = 0; i < c->opts.n_pids; i++) {
+		err = bpf_map__update_elem(c->skel->maps.pids, &c->pids[i], sizeof(uint32_t), &one,
+					   sizeof(one), BPF_ANY);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static struct bpf_link *attach_one(struct bpf_program *btf, struct bpf_program *raw, bool use_raw,
+				   const char *tp)
+{
+	if (use_raw)
+		return bpf_program__attach_raw_tracepoint(raw, tp);
+	return bpf_program__attach(btf);
+}
+
+static int attach_all(struct offcpu_collector *c)
+{
+	struct offcpu_bpf *s = c->skel;
+	bool raw = c->raw_tp;
+
+	if (c->opts.follow_forks) {
+		c->fork_link = attach_one(s->progs.on_fork_btf, s->progs.on_fork_raw, raw,
+					  "sched_process_fork");
+		if (!c->fork_link)
+			return -errno;
+	}
+	c->exec_link = attach_one(s->progs.on_exec_btf, s->progs.on_exec_raw, raw,
+				  "sched_process_exec");
+	if (!c->exec_link)
+		return -errno;
+	c->rb = ring_buffer__new(bpf_map__fd(s->maps.events), handle_event, c, NULL);
+	if (!c->rb)
+		return -errno;
+	c->switch_link = attach_one(s->progs.on_switch_btf, s->progs.on_switch_raw, raw,
+				    "sched_switch");
+	if (!c->switch_link) {
+		fprintf(stderr, "bpfprof: attaching to sched_switch: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Kernel stacks taken in the sched_switch program begin with the program
+ * and the tracepoint glue (bpf_prog_..., bpf_trace_run4, __bpf_trace_...),
+ * whose number differs between tp_btf, raw_tp and kernel builds: cut them
+ * at __schedule, which every switch goes through. Without kallsyms
+ * addresses (kptr_restrict) stacks are kept whole.
+ */
+static void find_schedule(struct offcpu_collector *c)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], name[256], type;
+	unsigned long long addr;
+	bool found = false;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (found && addr > c->sched_lo) {
+			c->sched_hi = addr;
+			break;
+		}
+		if (!found && addr && !strcmp(name, "__schedule")) {
+			c->sched_lo = addr;
+			found = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!c->sched_hi)
+		c->sched_lo = 0;
+}
+
+/* Index of the first frame to keep. */
+static size_t tracing_frames(const struct offcpu_collector *c, const uint64_t *stack, size_t n)
+{
+	for (size_t i = 0; c->sched_lo && i < n; i++)
+		if (stack[i] >= c->sched_lo && stack[i] < c->sched_hi)
+			return i;
+	return 0;
+}
+
+struct offcpu_collector *offcpu_collector__start(const struct offcpu_collector_opts *opts)
+{
+	struct offcpu_collector *c = calloc(1, sizeof(*c));
+	int err = -ENOMEM;
+
+	if (!c)
+		goto fail;
+	c->opts = *opts;
+	c->n_cpus = libbpf_num_possible_cpus();
+	if (c->n_cpus <= 0) {
+		err = c->n_cpus ?: -EINVAL;
+		goto fail;
+	}
+	err = alloc_buffers(c);
+	if (!c->opts.no_kernel)
+		find_schedule(c);
+	err = err ?: open_and_load(c);
+	err = err ?: fill_filter(c);
+	err = err ?: attach_all(c);
+	if (err)
+		goto fail;
+	return c;
+fail:
+	offcpu_collector__free(c);
+	errno = -err;
+	return NULL;
+}
+
+void offcpu_collector__free(struct offcpu_collector *c)
+{
+	if (!c)
+		return;
+	/* The switch program first: nothing new is counted while the rest goes. */
+	bpf_link__destroy(c->switch_link);
+	ring_buffer__free(c->rb);
+	bpf_link__destroy(c->fork_link);
+	bpf_link__destroy(c->exec_link);
+	offcpu_bpf__destroy(c->skel);
+	free(c->pids);
+	free(c->keys);
+	free(c->vals);
+	free(c->ustack);
+	free(c->kstack);
+	free(c->walk);
+	free(c);
+}
+
+int offcpu_collector__poll(struct offcpu_collector *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+/*
+ * Tracepoint programs run inside RCU read-side sections and
+ * MEMBARRIER_CMD_GLOBAL waits for an RCU grace period: after it, no program
+ * still adds to the old set.
+ */
+static void wait_grace_period(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0)
+		usleep(20000);
+}
+
+/* Kernels without batch operations: one key at a time. */
+static int take_one_by_one(struct offcpu_collector *c, int fd, uint32_t n)
+{
+	struct offcpu_key key;
+
+	while (n < c->count_entries && !bpf_map_get_next_key(fd, NULL, &key)) {
+		if (bpf_map_lookup_and_delete_elem(fd, &key, c->vals + n))
+			break;
+		c->keys[n++] = key;
+	}
+	return n;
+}
+
+/* Pulls and deletes every entry of a counts map; returns how many. */
+static int take_counts(struct offcpu_collector *c, int fd)
+{
+	uint8_t token[sizeof(struct offcpu_key)];
+	uint32_t n = 0, batch;
+	void *in = NULL;
+	int err = 0;
+
+	while (n < c->count_entries) {
+		batch = c->count_entries - n;
+		err = bpf_map_lookup_and_delete_batch(fd, in, token, c->keys + n, c->vals + n,
+						      &batch, NULL);
+		n += batch;
+		if (err)
+			break;
+		in = token;
+	}
+	if (err && errno == ENOENT)
+		return n;
+	if (err && n == 0 && (errno == EINVAL || errno == ENOTSUP || errno == 524 /* ENOTSUPP */))
+		return take_one_by_one(c, fd, 0);
+	return err ? -errno : (int)n;
+}
+
+static size_t read_stack(struct offcpu_collector *c, int32_t id, uint64_t *buf)
+{
+	size_t n = 0;
+
+	if (id < 0)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &id, buf)) {
+		c->stack_missing++;
+		return 0;
+	}
+	while (n < MAX_STACK_DEPTH && buf[n])
+		n++;
+	return n;
+}
+
+/* The leaf, the recovered return addresses that are code, then the rest of the walk. */
+static size_t user_stack(struct offcpu_collector *c, const struct offcpu_key *k)
+{
+	size_t n = read_stack(c, k->user_stack_id, c->walk), out = 0;
+
+	if (!n)
+		return 0;
+	c->ustack[out++] = c->walk[0];
+	for (int g = 0; g < OFFCPU_GAP_FRAMES && k->gap[g] && c->opts.is_code; g++)
+		if (k->gap[g] != c->walk[0] && (n < 2 || k->gap[g] != c->walk[1]) &&
+		    c->opts.is_code(k->tgid, k->gap[g], c->opts.ctx))
+			c->ustack[out++] = k->gap[g];
+	for (size_t i = 1; i < n && out < MAX_STACK_DEPTH; i++)
+		c->ustack[out++] = c->walk[i];
+	return out;
+}
+
+static int drain_set(struct offcpu_collector *c, int counts_fd, offcpu_sample_fn fn, void *ctx)
+{
+	struct raw_sample s;
+	int n = take_counts(c, counts_fd), err = 0;
+	size_t nk, skip;
+
+	for (int i = 0; i < n && !err; i++) {
+		const struct offcpu_key *k = &c->keys[i];
+
+		memset(&s, 0, sizeof(s));
+		s.pid = k->tgid;
+		s.tid = k->tid;
+		memcpy(s.comm, k->comm, sizeof(s.comm));
+		s.comm[sizeof(s.comm) - 1] = 0;
+		s.ustack = c->ustack;
+		s.n_ustack = user_stack(c, k);
+		nk = read_stack(c, k->kern_stack_id, c->kstack);
+		skip = tracing_frames(c, c->kstack, nk);
+		s.kstack = c->kstack + skip;
+		s.n_kstack = nk - skip;
+		s.count = c->vals[i].count;
+		err = fn(&s, c->vals[i].total_ns, ctx);
+	}
+	return err ? err : n;
+}
+
+int offcpu_collector__drain(struct offcpu_collector *c, offcpu_sample_fn fn, void *ctx)
+{
+	struct offcpu_bpf *s = c->skel;
+	uint32_t old = __atomic_load_n(&s->bss->active, __ATOMIC_RELAXED) & 1;
+
+	__atomic_store_n(&s->bss->active, old ^ 1, __ATOMIC_SEQ_CST);
+	wait_grace_period();
+	return drain_set(c, bpf_map__fd(old ? s->maps.counts_b : s->maps.counts_a), fn, ctx);
+}
+
+static void sum_stats(struct offcpu_collector *c, uint64_t *sums)
+{
+	uint64_t *vals = calloc(c->n_cpus, sizeof(uint64_t));
+	int fd = bpf_map__fd(c->skel->maps.stats);
+
+	for (uint32_t k = 0; vals && k < OFFCPU_STAT_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int cpu = 0; cpu < c->n_cpus; cpu++)
+			sums[k] += vals[cpu];
+	}
+	free(vals);
+}
+
+void offcpu_collector__stats(struct offcpu_collector *c, struct offcpu_stats *out)
+{
+	uint64_t sums[OFFCPU_STAT_MAX] = { 0 };
+
+	sum_stats(c, sums);
+	memset(out, 0, sizeof(*out));
+	out->periods = sums[OFFCPU_STAT_SWITCHES];
+	out->short_periods = sums[OFFCPU_STAT_SHORT];
+	out->drop_start = sums[OFFCPU_STAT_DROP_START];
+	out->drop_counts = sums[OFFCPU_STAT_DROP_COUNTS];
+	out->ustack_err = sums[OFFCPU_STAT_USTACK_ERR];
+	out->kstack_err = sums[OFFCPU_STAT_KSTACK_ERR];
+	out->stack_collide = sums[OFFCPU_STAT_STACK_COLLIDE];
+	out->pid_event_drop = sums[OFFCPU_STAT_NEW_PID_DROP];
+	out->stack_missing = c->stack_missing;
+	out->raw_tp = c->raw_tp;
+}
+
+bool offcpu_collector__targets_alive(struct offcpu_collector *c)
+{
+	if (!c->opts.n_pids)
+		return true;
+	for (size_t i = 0; i < c->opts.n_pids; i++)
+		if (proc__alive(c->pids[i]))
+			return true;
+	return false;
+}
