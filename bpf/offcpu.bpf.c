@@ -6,25 +6,42 @@
  * stack) in the kernel. One program body, attached as tp_btf/sched_switch or,
  * where that does not load, as raw_tp/sched_switch (user space picks).
  *
+ * User stacks come from the .eh_frame unwinder (unwind.bpf.h) when
+ * dwarf_unwind is set, else from bpf_get_stackid's frame-pointer walk plus
+ * a search of the stack for the callers it skips (scan_gap()). Kernel
+ * stacks always come from bpf_get_stackid.
+ *
  * Draining: the counts maps are double-buffered like cpu.bpf.c (user space
- * flips `active`, waits for a grace period, drains the idle set). The stack
- * map is single and never cleared during a collection: a sleeping thread's
- * start entry holds stack ids for as long as it sleeps, possibly across many
- * drains, so no set of stacks could ever be known unreferenced. Collections
- * are bounded (a record's duration, a request's seconds) and each owns its
- * maps; a full stack map costs counted stack losses, never wrong stacks
- * (no BPF_F_REUSE_STACKID, so an id always names the same stack).
+ * flips `active`, waits for a grace period, drains the idle set). A stack is
+ * taken at switch-out but counted at switch-in, possibly many drains later,
+ * so where a stack lives until then decides when it may be freed:
+ *
+ * - Unwound stacks (1 KiB each) follow one rule: a stack enters a set's
+ *   ustacks map only at the switch-in that adds its count to the same set's
+ *   counts map, both chosen by one read of `active`. Until then it belongs
+ *   to its sleeping thread, in sleep_ustacks (keyed by tid, deleted at that
+ *   switch-in). After the flip and the grace period, a set's counts and
+ *   stacks are therefore complete and referenced by nothing else: user space
+ *   drains the counts, reads their stacks, then clears that ustacks map, and
+ *   no count can name a stack from a cleared map.
+ * - bpf_get_stackid stacks (kernel stacks; user stacks with --unwind fp) go
+ *   to the single `stacks` map, never cleared during a collection: a start
+ *   entry holds their ids for as long as the thread sleeps. Collections are
+ *   bounded (a record's duration, a request's seconds) and each owns its
+ *   maps; a full stack map costs counted stack losses, never wrong stacks
+ *   (no BPF_F_REUSE_STACKID, so an id always names the same stack).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "offcpu_keys.h"
+#include "unwind.bpf.h"
+#include "common.bpf.h"
 
-#define PF_EXITING 0x00000004
-#define PF_KTHREAD 0x00200000
+#define PF_EXITING   0x00000004
+#define PF_KTHREAD   0x00200000
 #define TASK_RUNNING 0
-#define EEXIST 17
 
 /* Futex system calls that wait, by architecture (asm/unistd_64.h). */
 #if defined(__TARGET_ARCH_x86)
@@ -33,13 +50,15 @@
 #define NR_FUTEX 98
 #endif
 #define NR_FUTEX_WAITV 449
-#define NR_FUTEX_WAIT 455
+#define NR_FUTEX_WAIT  455
 
 const volatile bool filter_pids = false;
 const volatile bool follow_forks = false;
 const volatile bool no_kernel = false;
 const volatile __u32 mode = OFFCPU_MODE_BLOCK;
 const volatile __u64 min_block_ns = 1000;
+/* Walk user stacks with the .eh_frame tables (unwind.bpf.h), not frame pointers. */
+const volatile bool dwarf_unwind = false;
 
 /* Which counts map new periods go to; flipped by user space. */
 __u32 active = 0;
@@ -68,6 +87,18 @@ struct {
 
 COUNTS_MAP(counts_a);
 COUNTS_MAP(counts_b);
+/* Unwound user stacks of the periods counted in counts_a/b (see the top). */
+UNWIND_STACKS_MAP(ustacks_a, DEFAULT_STACK_ENTRIES);
+UNWIND_STACKS_MAP(ustacks_b, DEFAULT_STACK_ENTRIES);
+
+/* The unwound user stack of each thread off CPU, from switch-out to switch-in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, OFFCPU_START_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct unwind_stack);
+} sleep_ustacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -115,29 +146,12 @@ struct task_struct___pre514 {
 
 static __always_inline void stat_inc(__u32 which)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &which);
-
-	if (v)
-		(*v)++;
+	stats__inc(&stats, which);
 }
 
 static __always_inline void announce(__u32 tgid, __u32 kind)
 {
-	struct new_pid_event *e;
-	__u8 one = 1;
-
-	if (kind == PID_EVENT_NEW && bpf_map_lookup_elem(&seen, &tgid))
-		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		/* Not marked seen: the next switch retries the notice. */
-		stat_inc(OFFCPU_STAT_NEW_PID_DROP);
-		return;
-	}
-	e->tgid = tgid;
-	e->kind = kind;
-	bpf_ringbuf_submit(e, 0);
-	bpf_map_update_elem(&seen, &tgid, &one, BPF_ANY);
+	pid__announce(&seen, &events, &stats, OFFCPU_STAT_NEW_PID_DROP, tgid, kind);
 }
 
 static __always_inline long task_state(struct task_struct *t)
@@ -204,8 +218,8 @@ static __always_inline bool after_call(__u64 ret)
 	return b[6] == 0xff && (b[7] & 0xf8) == 0xd0;
 }
 
-#define USER_TOP 0x800000000000ULL
-#define NEAR_SP (8ULL << 20)
+/* How far from the leaf IP a return address into the leaf's library may be. */
+#define NEAR_LEAF (16ULL << 20)
 
 /*
  * Sleeps happen in libc, which Debian builds without frame pointers: the
@@ -216,7 +230,10 @@ static __always_inline bool after_call(__u64 ret)
  * return addresses lie between %rsp and %rbp: keep the words there that
  * follow a call instruction, and let user space drop any that are not in an
  * executable mapping. Only when the leaf is outside the main executable
- * (whose code keeps frame pointers when the user asked for them).
+ * (whose code keeps frame pointers when the user asked for them), and only
+ * words that point into the main executable's text or near the leaf (its
+ * library): the probe read behind each candidate is the cost, and context
+ * switch heavy loads pay it per switch.
  */
 static __always_inline void scan_gap(struct offcpu_start *s)
 {
@@ -224,10 +241,11 @@ static __always_inline void scan_gap(struct offcpu_start *s)
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	__u64 sp = BPF_CORE_READ(regs, sp), bp = BPF_CORE_READ(regs, bp);
 	__u64 ip = BPF_CORE_READ(regs, ip), len = bp - sp, w;
+	__u64 code_lo = BPF_CORE_READ(t, mm, start_code), code_hi = BPF_CORE_READ(t, mm, end_code);
 	struct gap_scratch *g;
 	__u32 zero = 0, n = 0;
 
-	if (ip >= BPF_CORE_READ(t, mm, start_code) && ip < BPF_CORE_READ(t, mm, end_code))
+	if (ip >= code_lo && ip < code_hi)
 		return;
 	/* Without a frame pointer above the stack pointer there is no gap to bound. */
 	if (bp <= sp || len > sizeof(g->w))
@@ -239,7 +257,7 @@ static __always_inline void scan_gap(struct offcpu_start *s)
 		if (i >= len / 8)
 			break;
 		w = g->w[i];
-		if (w < 0x10000 || w >= USER_TOP || (w > sp - NEAR_SP && w < sp + NEAR_SP))
+		if (!(w >= code_lo && w < code_hi) && !(w > ip - NEAR_LEAF && w < ip + NEAR_LEAF))
 			continue;
 		if (after_call(w))
 			s->gap[n++ & (OFFCPU_GAP_FRAMES - 1)] = w;
@@ -252,12 +270,38 @@ static __always_inline void scan_gap(struct offcpu_start *s)
 #endif
 
 /*
- * The one place stacks are taken (at switch-out, current == prev): a BPF
- * unwinder replaces this function and nothing else.
+ * The .eh_frame walk of the sleeping thread (current is still prev, in the
+ * kernel inside schedule(): its user registers are those saved on entry).
+ * The stack waits in sleep_ustacks until the thread runs again.
  */
-static __always_inline void capture_stacks(void *ctx, bool kthread, struct offcpu_start *s)
+static __always_inline void capture_dwarf(__u32 tid, struct offcpu_start *s)
 {
-	s->user_stack_id = kthread ? -1 : stack_id(ctx, BPF_F_USER_STACK, OFFCPU_STAT_USTACK_ERR);
+	struct unwind_scratch *st = NULL;
+	__u64 ip, sp, bp;
+
+	if (!unwind_user_regs(&ip, &sp, &bp))
+		st = unwind_user_walk(ip, sp, bp);
+	if (!st) {
+		stat_inc(OFFCPU_STAT_USTACK_ERR);
+		return;
+	}
+	if (bpf_map_update_elem(&sleep_ustacks, &tid, &st->stack, BPF_ANY)) {
+		stat_inc(OFFCPU_STAT_STACK_COLLIDE);
+		return;
+	}
+	s->user_stack_hash = st->hash;
+	s->unwind_reason = st->stack.reason;
+}
+
+/* The one place stacks are taken: at switch-out, current == prev. */
+static __always_inline void capture_stacks(void *ctx, __u32 tid, bool kthread,
+					   struct offcpu_start *s)
+{
+	s->user_stack_id = -1;
+	if (!kthread && dwarf_unwind)
+		capture_dwarf(tid, s);
+	else if (!kthread)
+		s->user_stack_id = stack_id(ctx, BPF_F_USER_STACK, OFFCPU_STAT_USTACK_ERR);
 	s->kern_stack_id = no_kernel ? -1 : stack_id(ctx, 0, OFFCPU_STAT_KSTACK_ERR);
 	if (s->user_stack_id >= 0)
 		scan_gap(s);
@@ -293,14 +337,18 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	if (!kthread)
 		announce(tgid, PID_EVENT_NEW);
 	s.ts = bpf_ktime_get_ns();
-	capture_stacks(ctx, kthread, &s);
-	if (bpf_map_update_elem(&start, &tid, &s, BPF_ANY))
+	capture_stacks(ctx, tid, kthread, &s);
+	if (bpf_map_update_elem(&start, &tid, &s, BPF_ANY)) {
 		stat_inc(OFFCPU_STAT_DROP_START);
+		/* No switch-in will come for it. */
+		if (s.user_stack_hash)
+			bpf_map_delete_elem(&sleep_ustacks, &tid);
+	}
 }
 
 static __always_inline void add_period(void *counts, struct offcpu_key *key, __u64 delta)
 {
-	struct offcpu_val *val, init = { .count = 1, .total_ns = delta };
+	struct offcpu_val *val, init = {.count = 1, .total_ns = delta};
 
 	stat_inc(OFFCPU_STAT_SWITCHES);
 	val = bpf_map_lookup_elem(counts, key);
@@ -317,12 +365,32 @@ static __always_inline void add_period(void *counts, struct offcpu_key *key, __u
 	__sync_fetch_and_add(&val->total_ns, delta);
 }
 
+/*
+ * Moves the thread's unwound stack from sleep_ustacks to the ustacks map of
+ * the set its count goes to; clears key's hash when it could not be stored.
+ */
+static __always_inline void move_ustack(__u32 tid, void *ustacks, struct offcpu_key *key)
+{
+	struct unwind_stack *st = bpf_map_lookup_elem(&sleep_ustacks, &tid);
+
+	if (st)
+		key->user_stack_hash = unwind_store(ustacks, key->user_stack_hash, st);
+	else
+		key->user_stack_hash = 0;
+	if (!key->user_stack_hash) {
+		key->unwind_reason = 0;
+		stat_inc(OFFCPU_STAT_STACK_COLLIDE);
+	}
+	bpf_map_delete_elem(&sleep_ustacks, &tid);
+}
+
 static __always_inline void switch_in(struct task_struct *next)
 {
 	__u32 tid = BPF_CORE_READ(next, pid);
 	struct offcpu_key key = {};
 	struct offcpu_start *s;
 	__u64 delta;
+	bool set_b;
 
 	s = bpf_map_lookup_elem(&start, &tid);
 	if (!s)
@@ -330,16 +398,24 @@ static __always_inline void switch_in(struct task_struct *next)
 	delta = bpf_ktime_get_ns() - s->ts;
 	key.user_stack_id = s->user_stack_id;
 	key.kern_stack_id = s->kern_stack_id;
+	key.user_stack_hash = s->user_stack_hash;
+	key.unwind_reason = s->unwind_reason;
 	__builtin_memcpy(key.gap, s->gap, sizeof(key.gap));
 	bpf_map_delete_elem(&start, &tid);
 	if ((__s64)delta < 0 || delta < min_block_ns) {
 		stat_inc(OFFCPU_STAT_SHORT);
+		if (key.user_stack_hash)
+			bpf_map_delete_elem(&sleep_ustacks, &tid);
 		return;
 	}
 	key.tgid = BPF_CORE_READ(next, tgid);
 	key.tid = tid;
 	BPF_CORE_READ_STR_INTO(&key.comm, next, comm);
-	if (active & 1)
+	/* One read of active picks both maps: the stack goes with its count. */
+	set_b = active & 1;
+	if (key.user_stack_hash)
+		move_ustack(tid, set_b ? (void *)&ustacks_b : (void *)&ustacks_a, &key);
+	if (set_b)
 		add_period(&counts_b, &key, delta);
 	else
 		add_period(&counts_a, &key, delta);
@@ -389,12 +465,17 @@ int BPF_PROG(on_fork_raw, struct task_struct *parent, struct task_struct *child)
 	return fork_child(parent, child);
 }
 
-/* After exec the old maps are stale: tell user space to read them again. */
+/*
+ * After exec the old maps are stale: tell user space to read them again.
+ * A process with unwind tables is told even when no switch of it was seen
+ * yet (a -p target or a command added at start): its tables are stale too.
+ */
 static __always_inline int exec_notice(struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 
-	if (bpf_map_lookup_elem(&seen, &tgid))
+	if (bpf_map_lookup_elem(&seen, &tgid) ||
+	    (dwarf_unwind && bpf_map_lookup_elem(&unwind_procs, &tgid)))
 		announce(tgid, PID_EVENT_EXEC);
 	return 0;
 }

@@ -35,6 +35,9 @@ struct offcpu_start {
 	__s32 user_stack_id;
 	__s32 kern_stack_id;
 	__u64 gap[OFFCPU_GAP_FRAMES]; /* leaf first, 0-terminated */
+	__u64 user_stack_hash;	      /* .eh_frame walk: the stack waits in sleep_ustacks; 0 none */
+	__u32 unwind_reason;	      /* that stack's enum unwind_reason */
+	__u32 pad;
 };
 
 /* One aggregation bucket: blocked time is summed in the kernel per key. */
@@ -45,6 +48,9 @@ struct offcpu_key {
 	__s32 kern_stack_id; /* < 0: none (--no-kernel or error) */
 	char comm[TASK_COMM_LEN];
 	__u64 gap[OFFCPU_GAP_FRAMES]; /* user frames between the leaf and the walk, 0-terminated */
+	__u64 user_stack_hash; /* .eh_frame walk: key in ustacks_a/b, 0 none (then user_stack_id) */
+	__u32 unwind_reason;   /* that stack's enum unwind_reason */
+	__u32 pad;
 };
 
 struct offcpu_val {
@@ -54,12 +60,12 @@ struct offcpu_val {
 
 /* Per-CPU counters in the stats map, indexed by enum offcpu_stat. */
 enum offcpu_stat {
-	OFFCPU_STAT_SWITCHES = 0, /* counted off-CPU periods (passed filter and minimum) */
-	OFFCPU_STAT_DROP_START,	  /* start map full: a switch-out was not remembered */
-	OFFCPU_STAT_DROP_COUNTS,  /* counts map full: an off-CPU period lost */
-	OFFCPU_STAT_USTACK_ERR,	  /* bpf_get_stackid(user) failed (fault, no mm) */
-	OFFCPU_STAT_KSTACK_ERR,	  /* bpf_get_stackid(kernel) failed */
-	OFFCPU_STAT_STACK_COLLIDE, /* stack map bucket held another stack, or map full */
+	OFFCPU_STAT_SWITCHES = 0,  /* counted off-CPU periods (passed filter and minimum) */
+	OFFCPU_STAT_DROP_START,	   /* start map full: a switch-out was not remembered */
+	OFFCPU_STAT_DROP_COUNTS,   /* counts map full: an off-CPU period lost */
+	OFFCPU_STAT_USTACK_ERR,	   /* user stack not taken (fault, no mm or registers) */
+	OFFCPU_STAT_KSTACK_ERR,	   /* bpf_get_stackid(kernel) failed */
+	OFFCPU_STAT_STACK_COLLIDE, /* stack map bucket held another stack, or a stack map full */
 	OFFCPU_STAT_NEW_PID_DROP,  /* ring buffer full: new-PID notice lost */
 	OFFCPU_STAT_SHORT,	   /* off-CPU periods under the minimum, not counted */
 	OFFCPU_STAT_MAX,

@@ -3,12 +3,23 @@
 # daemon's /debug/pprof/block and /debug/pprof/mutex, on workloads with known
 # behaviour (offcpu_sleep: sleep_here 20 ms / compute_here 10 ms CPU per
 # round; mutex_contend: threads holding one mutex across a 1 ms sleep), with
-# the tp_btf program and its raw_tp fallback, and bad parameters.
+# the tp_btf program and its raw_tp fallback, user stacks of both built
+# without frame pointers (.eh_frame unwinding against the frame-pointer
+# walk), and bad parameters.
 SERVE_LIB_ONLY=1 . "$(dirname "$0")/test_serve.sh"
 require_prereqs
 for tool in curl jq; do
 	command -v "$tool" >/dev/null || { echo "not ok - prerequisites: $tool not installed"; exit 1; }
 done
+
+# The workloads again, built as distributions build: without frame pointers.
+NOFP_SLEEP=$T/offcpu_sleep_nofp
+NOFP_MUTEX=$T/mutex_contend_nofp
+if ! gcc -O2 -g -fomit-frame-pointer -Wall -o "$NOFP_SLEEP" tests/workloads/offcpu_sleep.c ||
+	! gcc -O2 -g -fomit-frame-pointer -Wall -o "$NOFP_MUTEX" tests/workloads/mutex_contend.c -lpthread; then
+	echo "not ok - prerequisites: cannot build the -fomit-frame-pointer workloads"
+	exit 1
+fi
 
 # share TABLE NAME_REGEX: cum% of the matching function(s) (top_table).
 share() {
@@ -172,13 +183,67 @@ usage_err() {
 case_bad_params() {
 	usage_err "invalid minimum block time '-1'" -t offcpu --min-block-us -1 -d 1 || return 1
 	usage_err "invalid minimum block time 'abc'" -t offcpu --min-block-us abc -d 1 || return 1
-	usage_err "unknown profile type 'nope': expected cpu, offcpu, wall or mutex" -t nope || return 1
+	# The list of types grows (heap): only the exit code and the bad type are checked.
+	usage_err "type.*'nope'" -t nope || return 1
 	usage_err "-t wall needs -p PID or a command" -t wall -d 1 || return 1
 	usage_err "--min-block-us applies to" --min-block-us 5 -d 1 || return 1
 	local pid=999999
 	while [ -e "/proc/$pid" ]; do pid=$((pid + 1)); done
 	BP_TIMEOUT=20 bp "$T/nopid" record -t offcpu -p "$pid" -d 1 -o "$T/nopid.pb.gz"
 	expect_error 1 || return 1
+}
+
+# folded_share FOLDED REGEX: % of the folded values (delay ns) on stacks
+# matching REGEX (matched against ";frame;...;frame;", comm first).
+folded_share() {
+	awk -v re="$2" '{ n = $NF; s = ";" substr($0, 1, length($0) - length($NF) - 1) ";"
+		t += n; if (s ~ re) ok += n }
+		END { printf "%.1f", t ? 100 * ok / t : 0 }' "$1"
+}
+
+# at_least NAME SHARE MIN: SHARE >= MIN, else fail naming NAME.
+at_least() {
+	awk -v s="$2" -v m="$3" 'BEGIN { exit !(s >= m) }' ||
+		{ fail "$1: $2%, want >= $3% ($(grep -m1 'unwind:' "$BP_ERR"))"; return 1; }
+}
+
+ENTRY_RE=';(main|_start|__libc_start_call_main|__libc_start_main|start_thread);'
+
+# Both recordings of one process, frame pointers first, then .eh_frame: NAME.fp.folded, NAME.folded.
+record_both() {
+	local name=$1 pid=$2
+	shift 2
+	bp "$T/$name.fp" record -p "$pid" -d 2 --unwind fp --format folded -o "$T/$name.fp.folded" "$@"
+	expect_rc 0 || return 1
+	bp "$T/$name" record -p "$pid" -d 3 --format folded -o "$T/$name.folded" "$@"
+	expect_rc 0 || return 1
+	grep -q 'unwind: [0-9]* stacks complete' "$BP_ERR" || { fail "no unwind summary line"; return 1; }
+}
+
+case_offcpu_omit_fp() {
+	start_bg "$NOFP_SLEEP" 15
+	local pid=$BG_PID dw fp sl
+	sleep 0.3
+	record_both nofp "$pid" -t offcpu || return 1
+	fp=$(folded_share "$T/nofp.fp.folded" "$ENTRY_RE")
+	dw=$(folded_share "$T/nofp.folded" "$ENTRY_RE")
+	sl=$(folded_share "$T/nofp.folded" ';main;sleep_here;(__nanosleep|nanosleep|__GI___nanosleep);')
+	echo "# offcpu, -O2 -fomit-frame-pointer: blocked time reaching main/entry: .eh_frame $dw%, frame pointers $fp%; main;sleep_here;nanosleep $sl%"
+	at_least "blocked time with a user stack reaching main" "$dw" 90 || return 1
+	at_least "blocked time under main;sleep_here;nanosleep" "$sl" 90
+}
+
+case_mutex_omit_fp() {
+	start_bg "$NOFP_MUTEX" 15 contended 4
+	local pid=$BG_PID re dw fp
+	sleep 0.3
+	record_both nofpmutex "$pid" -t mutex || return 1
+	# From the futex wait in glibc (no frame pointers), through its lock, to the caller and on.
+	re=';start_thread;worker;locked_work;([^;]*;)*(__GI___lll_lock_wait|__lll_lock_wait);'
+	fp=$(folded_share "$T/nofpmutex.fp.folded" "$re")
+	dw=$(folded_share "$T/nofpmutex.folded" "$re")
+	echo "# mutex, -O2 -fomit-frame-pointer: futex wait time under start_thread;worker;locked_work;...;__lll_lock_wait: .eh_frame $dw%, frame pointers $fp%"
+	at_least "futex wait time with the lock's caller found through glibc" "$dw" 90
 }
 
 case_routes() {
@@ -228,6 +293,8 @@ run_case "record -t mutex, contended: the lock's caller on top" case_mutex_conte
 run_case "record -t mutex, uncontended: almost nothing" case_mutex_uncontended
 run_case "record -t offcpu --format folded: delay per stack" case_folded
 run_case "record -t offcpu system-wide: valid pprof of many processes" case_system
+run_case "record -t offcpu, -O2 -fomit-frame-pointer: >= 90% of blocked time reaches main (.eh_frame; fp shown)" case_offcpu_omit_fp
+run_case "record -t mutex, -O2 -fomit-frame-pointer: the lock's caller through glibc (.eh_frame; fp shown)" case_mutex_omit_fp
 run_case "record -t bad parameters: clear usage errors" case_bad_params
 scase "serve /debug/pprof/block and /mutex: profiles and 4xx answers" case_routes
 finish

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,8 +12,12 @@
 
 #include "offcpu_keys.h"
 #include "offcpu.skel.h"
+#include "collector/bpfmap.h"
 #include "collector/offcpu.h"
 #include "util/proc.h"
+#include "unwind/unwind.h"
+
+#define PENDING_PIDS 256
 
 struct offcpu_collector {
 	struct offcpu_bpf *skel;
@@ -29,10 +32,29 @@ struct offcpu_collector {
 	struct offcpu_key *keys;
 	struct offcpu_val *vals;
 	uint64_t *ustack, *kstack, *walk;
-	uint32_t count_entries;
-	uint64_t sched_lo, sched_hi; /* __schedule: kernel stacks start there */
+	struct unwind_stack *ustack_buf;
+	uint32_t count_entries, stack_entries;
+	uint64_t sched_lo, sched_hi;	/* __schedule: kernel stacks start there */
+	struct unwinder *unwinder;	/* NULL: frame-pointer user stacks */
+	bool own_unwinder;		/* else shared: opts.unwinder */
+	uint32_t pending[PENDING_PIDS]; /* processes to table once the notices are served */
+	uint32_t n_pending;
 };
 
+/*
+ * Tables are built after every notice of a poll is served, as in the CPU
+ * collector: the symbolizer's capture of /proc/PID/maps must not wait
+ * behind compiling tables, or short-lived processes go unnamed.
+ */
+static void queue_pid(struct offcpu_collector *c, uint32_t pid)
+{
+	if (c->n_pending < PENDING_PIDS)
+		c->pending[c->n_pending++] = pid;
+	else
+		unwinder__add_pid(c->unwinder, pid);
+}
+
+/* A sleeping thread is unwound at its switch-out: its process needs tables by then. */
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct offcpu_collector *c = ctx;
@@ -42,6 +64,22 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (c->opts.on_pid)
 		c->opts.on_pid(e->tgid, e->kind, c->opts.ctx);
+	if (c->unwinder)
+		queue_pid(c, e->tgid);
+	return 0;
+}
+
+/* New code mapped (dlopen): the unwinder and the symbolizer both re-read the maps. */
+static int handle_unwind_event(void *ctx, void *data, size_t size)
+{
+	struct offcpu_collector *c = ctx;
+	const struct unwind_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (c->opts.on_pid)
+		c->opts.on_pid(e->tgid, PID_EVENT_MMAP, c->opts.ctx);
+	queue_pid(c, e->tgid);
 	return 0;
 }
 
@@ -53,8 +91,11 @@ static int alloc_buffers(struct offcpu_collector *c)
 	c->ustack = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
 	c->kstack = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
 	c->walk = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
+	c->stack_entries = c->opts.stack_entries ?: DEFAULT_STACK_ENTRIES;
+	c->ustack_buf = calloc(1, sizeof(*c->ustack_buf));
 	c->pids = calloc(c->opts.n_pids ?: 1, sizeof(*c->pids));
-	if (!c->keys || !c->vals || !c->ustack || !c->kstack || !c->walk || !c->pids)
+	if (!c->keys || !c->vals || !c->ustack || !c->kstack || !c->walk || !c->ustack_buf ||
+	    !c->pids)
 		return -ENOMEM;
 	if (c->opts.n_pids)
 		memcpy(c->pids, c->opts.pids, c->opts.n_pids * sizeof(*c->pids));
@@ -73,6 +114,18 @@ static void choose_programs(struct offcpu_bpf *s, bool raw, bool follow_forks)
 	bpf_program__set_autoload(s->progs.on_exec_raw, raw);
 }
 
+/* Sizes the unwind rows, or makes the object use the shared unwinder's maps. */
+static int prepare_unwind(struct offcpu_collector *c)
+{
+	struct unwinder_opts uo = { .table_mb = c->opts.unwind_table_mb };
+
+	if (c->opts.fp_unwind)
+		return 0;
+	if (c->opts.unwinder)
+		return unwinder__share(c->opts.unwinder, c->skel->obj);
+	return unwinder__prepare(c->skel->obj, &uo);
+}
+
 static int configure(struct offcpu_collector *c, bool raw)
 {
 	struct offcpu_bpf *s = c->skel;
@@ -85,10 +138,14 @@ static int configure(struct offcpu_collector *c, bool raw)
 	s->rodata->no_kernel = c->opts.no_kernel;
 	s->rodata->mode = c->opts.mode;
 	s->rodata->min_block_ns = c->opts.min_block_ns;
+	s->rodata->dwarf_unwind = !c->opts.fp_unwind;
 	choose_programs(s, raw, c->opts.follow_forks);
 	err = err ?: bpf_map__set_max_entries(s->maps.counts_a, ce);
 	err = err ?: bpf_map__set_max_entries(s->maps.counts_b, ce);
 	err = err ?: bpf_map__set_max_entries(s->maps.stacks, se);
+	err = err ?: bpf_map__set_max_entries(s->maps.ustacks_a, se);
+	err = err ?: bpf_map__set_max_entries(s->maps.ustacks_b, se);
+	err = err ?: prepare_unwind(c);
 	return err;
 }
 
@@ -156,6 +213,35 @@ static int open_and_load(struct offcpu_collector *c)
 	return err;
 }
 
+/* Binds the unwinder to the loaded maps (a shared one is bound already). */
+static int start_unwinder(struct offcpu_collector *c)
+{
+	struct unwinder_opts uo = { .table_mb = c->opts.unwind_table_mb };
+
+	if (c->opts.fp_unwind)
+		return 0;
+	if (c->opts.unwinder) {
+		c->unwinder = c->opts.unwinder;
+		return 0;
+	}
+	c->unwinder = unwinder__new(c->skel->obj, &uo);
+	if (!c->unwinder)
+		return -errno;
+	c->own_unwinder = true;
+	return 0;
+}
+
+/*
+ * Named processes get their tables before the first switch-out, not after
+ * it. A failure is not fatal: that process's stacks are walked by frame
+ * pointer and labelled table_not_loaded (the unwinder counts it).
+ */
+static void table_targets(struct offcpu_collector *c)
+{
+	for (size_t i = 0; c->unwinder && i < c->opts.n_pids; i++)
+		unwinder__add_pid(c->unwinder, c->pids[i]);
+}
+
 static int fill_filter(struct offcpu_collector *c)
 {
 	uint8_t one = 1;
@@ -189,15 +275,23 @@ static int attach_all(struct offcpu_collector *c)
 		if (!c->fork_link)
 			return -errno;
 	}
-	c->exec_link = attach_one(s->progs.on_exec_btf, s->progs.on_exec_raw, raw,
-				  "sched_process_exec");
+	c->exec_link =
+	    attach_one(s->progs.on_exec_btf, s->progs.on_exec_raw, raw, "sched_process_exec");
 	if (!c->exec_link)
 		return -errno;
 	c->rb = ring_buffer__new(bpf_map__fd(s->maps.events), handle_event, c, NULL);
 	if (!c->rb)
 		return -errno;
-	c->switch_link = attach_one(s->progs.on_switch_btf, s->progs.on_switch_raw, raw,
-				    "sched_switch");
+	/* A shared unwinder's notices are its owner's to serve: one consumer per ring. */
+	if (c->own_unwinder) {
+		int err = ring_buffer__add(c->rb, unwinder__events_fd(c->unwinder),
+					   handle_unwind_event, c);
+
+		if (err)
+			return err;
+	}
+	c->switch_link =
+	    attach_one(s->progs.on_switch_btf, s->progs.on_switch_raw, raw, "sched_switch");
 	if (!c->switch_link) {
 		fprintf(stderr, "bpfprof: attaching to sched_switch: %s\n", strerror(errno));
 		return -errno;
@@ -263,8 +357,12 @@ struct offcpu_collector *offcpu_collector__start(const struct offcpu_collector_o
 	if (!c->opts.no_kernel)
 		find_schedule(c);
 	err = err ?: open_and_load(c);
+	err = err ?: start_unwinder(c);
 	err = err ?: fill_filter(c);
-	err = err ?: attach_all(c);
+	if (err)
+		goto fail;
+	table_targets(c);
+	err = attach_all(c);
 	if (err)
 		goto fail;
 	return c;
@@ -283,7 +381,10 @@ void offcpu_collector__free(struct offcpu_collector *c)
 	ring_buffer__free(c->rb);
 	bpf_link__destroy(c->fork_link);
 	bpf_link__destroy(c->exec_link);
+	if (c->own_unwinder)
+		unwinder__free(c->unwinder);
 	offcpu_bpf__destroy(c->skel);
+	free(c->ustack_buf);
 	free(c->pids);
 	free(c->keys);
 	free(c->vals);
@@ -297,55 +398,17 @@ int offcpu_collector__poll(struct offcpu_collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
+	for (uint32_t i = 0; i < c->n_pending; i++)
+		unwinder__add_pid(c->unwinder, c->pending[i]);
+	c->n_pending = 0;
 	return n == -EINTR ? 0 : n;
-}
-
-/*
- * Tracepoint programs run inside RCU read-side sections and
- * MEMBARRIER_CMD_GLOBAL waits for an RCU grace period: after it, no program
- * still adds to the old set.
- */
-static void wait_grace_period(void)
-{
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0)
-		usleep(20000);
-}
-
-/* Kernels without batch operations: one key at a time. */
-static int take_one_by_one(struct offcpu_collector *c, int fd, uint32_t n)
-{
-	struct offcpu_key key;
-
-	while (n < c->count_entries && !bpf_map_get_next_key(fd, NULL, &key)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &key, c->vals + n))
-			break;
-		c->keys[n++] = key;
-	}
-	return n;
 }
 
 /* Pulls and deletes every entry of a counts map; returns how many. */
 static int take_counts(struct offcpu_collector *c, int fd)
 {
-	uint8_t token[sizeof(struct offcpu_key)];
-	uint32_t n = 0, batch;
-	void *in = NULL;
-	int err = 0;
-
-	while (n < c->count_entries) {
-		batch = c->count_entries - n;
-		err = bpf_map_lookup_and_delete_batch(fd, in, token, c->keys + n, c->vals + n,
-						      &batch, NULL);
-		n += batch;
-		if (err)
-			break;
-		in = token;
-	}
-	if (err && errno == ENOENT)
-		return n;
-	if (err && n == 0 && (errno == EINVAL || errno == ENOTSUP || errno == 524 /* ENOTSUPP */))
-		return take_one_by_one(c, fd, 0);
-	return err ? -errno : (int)n;
+	return bpfmap__take_all(fd, c->keys, c->vals, sizeof(*c->keys), sizeof(*c->vals),
+				c->count_entries);
 }
 
 static size_t read_stack(struct offcpu_collector *c, int32_t id, uint64_t *buf)
@@ -363,8 +426,24 @@ static size_t read_stack(struct offcpu_collector *c, int32_t id, uint64_t *buf)
 	return n;
 }
 
-/* The leaf, the recovered return addresses that are code, then the rest of the walk. */
-static size_t user_stack(struct offcpu_collector *c, const struct offcpu_key *k)
+/* A stack unwound in BPF, by hash: its frames go to c->ustack. */
+static size_t read_ustack(struct offcpu_collector *c, int fd, uint64_t hash, uint32_t *reason)
+{
+	struct unwind_stack *st = c->ustack_buf;
+	size_t n;
+
+	if (bpf_map_lookup_elem(fd, &hash, st)) {
+		c->stack_missing++;
+		return 0;
+	}
+	n = st->len < MAX_STACK_DEPTH ? st->len : MAX_STACK_DEPTH;
+	memcpy(c->ustack, st->frames, n * sizeof(uint64_t));
+	*reason = st->reason;
+	return n;
+}
+
+/* Frame-pointer walk: the leaf, the recovered return addresses that are code, then the rest. */
+static size_t fp_user_stack(struct offcpu_collector *c, const struct offcpu_key *k)
 {
 	size_t n = read_stack(c, k->user_stack_id, c->walk), out = 0;
 
@@ -380,7 +459,19 @@ static size_t user_stack(struct offcpu_collector *c, const struct offcpu_key *k)
 	return out;
 }
 
-static int drain_set(struct offcpu_collector *c, int counts_fd, offcpu_sample_fn fn, void *ctx)
+/*
+ * Deletes every stack of a drained set: no count still names them
+ * (bpf/offcpu.bpf.c), and nothing writes to the set until the next flip, so
+ * one walk of the keys sees them all. A stack left behind by a failed delete
+ * is harmless: a later count with its hash names the same frames.
+ */
+static void clear_ustacks(struct offcpu_collector *c, int fd)
+{
+	bpfmap__clear(fd, sizeof(uint64_t), c->stack_entries);
+}
+
+static int drain_set(struct offcpu_collector *c, int counts_fd, int ustacks_fd, offcpu_sample_fn fn,
+		     void *ctx)
 {
 	struct raw_sample s;
 	int n = take_counts(c, counts_fd), err = 0;
@@ -395,7 +486,11 @@ static int drain_set(struct offcpu_collector *c, int counts_fd, offcpu_sample_fn
 		memcpy(s.comm, k->comm, sizeof(s.comm));
 		s.comm[sizeof(s.comm) - 1] = 0;
 		s.ustack = c->ustack;
-		s.n_ustack = user_stack(c, k);
+		if (k->user_stack_hash)
+			s.n_ustack =
+			    read_ustack(c, ustacks_fd, k->user_stack_hash, &s.unwind_reason);
+		else
+			s.n_ustack = fp_user_stack(c, k);
 		nk = read_stack(c, k->kern_stack_id, c->kstack);
 		skip = tracing_frames(c, c->kstack, nk);
 		s.kstack = c->kstack + skip;
@@ -403,6 +498,9 @@ static int drain_set(struct offcpu_collector *c, int counts_fd, offcpu_sample_fn
 		s.count = c->vals[i].count;
 		err = fn(&s, c->vals[i].total_ns, ctx);
 	}
+	clear_ustacks(c, ustacks_fd);
+	if (c->unwinder)
+		unwinder__sweep(c->unwinder);
 	return err ? err : n;
 }
 
@@ -412,8 +510,11 @@ int offcpu_collector__drain(struct offcpu_collector *c, offcpu_sample_fn fn, voi
 	uint32_t old = __atomic_load_n(&s->bss->active, __ATOMIC_RELAXED) & 1;
 
 	__atomic_store_n(&s->bss->active, old ^ 1, __ATOMIC_SEQ_CST);
-	wait_grace_period();
-	return drain_set(c, bpf_map__fd(old ? s->maps.counts_b : s->maps.counts_a), fn, ctx);
+	bpfmap__grace_period();
+	if (old)
+		return drain_set(c, bpf_map__fd(s->maps.counts_b), bpf_map__fd(s->maps.ustacks_b),
+				 fn, ctx);
+	return drain_set(c, bpf_map__fd(s->maps.counts_a), bpf_map__fd(s->maps.ustacks_a), fn, ctx);
 }
 
 static void sum_stats(struct offcpu_collector *c, uint64_t *sums)
@@ -432,7 +533,7 @@ static void sum_stats(struct offcpu_collector *c, uint64_t *sums)
 
 void offcpu_collector__stats(struct offcpu_collector *c, struct offcpu_stats *out)
 {
-	uint64_t sums[OFFCPU_STAT_MAX] = { 0 };
+	uint64_t sums[OFFCPU_STAT_MAX] = {0};
 
 	sum_stats(c, sums);
 	memset(out, 0, sizeof(*out));
@@ -446,6 +547,9 @@ void offcpu_collector__stats(struct offcpu_collector *c, struct offcpu_stats *ou
 	out->pid_event_drop = sums[OFFCPU_STAT_NEW_PID_DROP];
 	out->stack_missing = c->stack_missing;
 	out->raw_tp = c->raw_tp;
+	out->dwarf = c->unwinder != NULL;
+	if (c->unwinder)
+		unwinder__stats(c->unwinder, &out->unwind);
 }
 
 bool offcpu_collector__targets_alive(struct offcpu_collector *c)

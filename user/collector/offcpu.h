@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "collector/sample.h"
+#include "unwind/unwind.h"
 
 struct offcpu_collector;
 
@@ -26,12 +27,21 @@ struct offcpu_collector_opts {
 	uint64_t min_block_ns;	/* shorter off-CPU periods are not counted */
 	uint32_t count_entries; /* 0: DEFAULT_COUNT_ENTRIES */
 	uint32_t stack_entries; /* 0: DEFAULT_STACK_ENTRIES */
-	pid_event_fn on_pid;	/* called from offcpu_collector__poll for new and exec'd processes */
+	bool fp_unwind;		/* walk user stacks by frame pointer instead of .eh_frame */
+	size_t unwind_table_mb; /* budget of the unwind rows; 0: UNWIND_DEFAULT_TABLE_MB */
+	/*
+	 * Optional: another collector's unwinder (cpu_collector__unwinder()) to
+	 * use instead of a new one: one set of tables, fed and its notices
+	 * served by both; its owner must outlive this collector.
+	 */
+	struct unwinder *unwinder;
+	pid_event_fn on_pid; /* called from offcpu_collector__poll for new and exec'd processes */
 	/*
 	 * Optional: whether addr is code of pid (in an executable mapping). The
 	 * kernel side recovers return addresses the frame-pointer walk skips
 	 * (callers of libc functions without frame pointers) by searching the
 	 * stack; each is kept only if this says yes. NULL: none are kept.
+	 * Used with fp_unwind only: the .eh_frame walk needs no search.
 	 */
 	bool (*is_code)(uint32_t pid, uint64_t addr, void *ctx);
 	void *ctx;
@@ -48,6 +58,9 @@ struct offcpu_stats {
 	uint64_t pid_event_drop; /* new-process notices lost */
 	uint64_t stack_missing;	 /* stack id no longer in the map at drain */
 	bool raw_tp;		 /* attached through the raw_tp fallback */
+	bool dwarf;		 /* .eh_frame unwinding on: unwind holds its figures */
+	/* A shared unwinder's figures include the CPU collector's stacks. */
+	struct unwinder_stats unwind;
 };
 
 /*

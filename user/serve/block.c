@@ -18,8 +18,8 @@
 #include "symbolizer/symbolizer.h"
 #include "util/proc.h"
 
-#define NS 1000000000LL
-#define POLL_MS 100
+#define NS		  1000000000LL
+#define POLL_MS		  100
 #define DRAIN_INTERVAL_MS 1000
 
 struct block_run {
@@ -49,7 +49,7 @@ static void on_pid(uint32_t pid, uint32_t kind, void *ctx)
 static bool is_code(uint32_t pid, uint64_t addr, void *ctx)
 {
 	struct block_run *b = ctx;
-	struct sym_result res = { 0 };
+	struct sym_result res = {0};
 
 	symbolizer__add_pid(b->sym, pid);
 	return !symbolizer__user(b->sym, pid, addr, &res) && res.map_path;
@@ -58,7 +58,7 @@ static bool is_code(uint32_t pid, uint64_t addr, void *ctx)
 static int on_sample(const struct raw_sample *s, uint64_t total_ns, void *ctx)
 {
 	struct block_run *b = ctx;
-	int64_t values[2] = { (int64_t)s->count, (int64_t)total_ns };
+	int64_t values[2] = {(int64_t)s->count, (int64_t)total_ns};
 
 	return pipeline__add(b->pl, b->prof, s, values);
 }
@@ -66,8 +66,8 @@ static int on_sample(const struct raw_sample *s, uint64_t total_ns, void *ctx)
 /* Go's block and mutex profiles: contentions/count, delay/nanoseconds, period 1. */
 static struct profile *new_block_profile(void)
 {
-	static const struct profile_value_type types[] = { { "contentions", "count" },
-							   { "delay", "nanoseconds" } };
+	static const struct profile_value_type types[] = {{"contentions", "count"},
+							  {"delay", "nanoseconds"}};
 	struct profile *p = profile__new(types, 2, 1);
 
 	if (p && profile__set_period(p, "contentions", "count", 1)) {
@@ -79,16 +79,17 @@ static struct profile *new_block_profile(void)
 
 static int run_open(struct block_run *b, const struct query *q, uint32_t mode, bool no_kernel)
 {
-	struct symbolizer_opts so = { 0 };
+	struct symbolizer_opts so = {0};
 	struct offcpu_collector_opts oo = {
-		.mode = mode,
-		.pids = q->pids,
-		.n_pids = q->n_pids,
-		.no_kernel = no_kernel || mode == OFFCPU_MODE_FUTEX,
-		.min_block_ns = 1000,
-		.on_pid = on_pid,
-		.is_code = is_code,
-		.ctx = b,
+	    .mode = mode,
+	    .pids = q->pids,
+	    .n_pids = q->n_pids,
+	    .no_kernel = no_kernel || mode == OFFCPU_MODE_FUTEX,
+	    .min_block_ns = 1000,
+	    /* .eh_frame user stacks (fp_unwind false), as the daemon's CPU profiles. */
+	    .on_pid = on_pid,
+	    .is_code = is_code,
+	    .ctx = b,
 	};
 
 	b->sym = symbolizer__new(&so);
@@ -136,7 +137,7 @@ static int run_wait(struct block_run *b, unsigned int seconds, const volatile bo
 /* comm= is applied after the fact: the kernel filters by PID only. */
 static int apply_comm(const struct query *q, struct profile **p)
 {
-	struct profile_filter f = { .comm = q->comm };
+	struct profile_filter f = {.comm = q->comm};
 	struct profile *out;
 	int err;
 
@@ -158,7 +159,7 @@ static int apply_comm(const struct query *q, struct profile **p)
 static int record_block(struct serve *sv, const struct http_req *req, const struct query *q,
 			uint32_t mode, struct profile **out)
 {
-	struct block_run b = { 0 };
+	struct block_run b = {0};
 	int64_t start = clock_ns(CLOCK_REALTIME);
 	int err = run_open(&b, q, mode, sv->cfg.no_kernel);
 
@@ -179,13 +180,12 @@ static int check_request(struct serve *sv, const struct http_req *req, struct qu
 			 struct http_resp *resp)
 {
 	struct query_rules rules = {
-		.default_seconds = BLOCK_DEFAULT_SECONDS < sv->cfg.max_seconds ?
-					   BLOCK_DEFAULT_SECONDS :
-					   sv->cfg.max_seconds,
-		.max_seconds = sv->cfg.max_seconds,
-		.allow_wait = true,
-		.default_wait = true,
-		.now_ns = clock_ns(CLOCK_REALTIME),
+	    .default_seconds = BLOCK_DEFAULT_SECONDS < sv->cfg.max_seconds ? BLOCK_DEFAULT_SECONDS
+									   : sv->cfg.max_seconds,
+	    .max_seconds = sv->cfg.max_seconds,
+	    .allow_wait = true,
+	    .default_wait = true,
+	    .now_ns = clock_ns(CLOCK_REALTIME),
 	};
 	char err[256];
 	int status = query__parse(req, &rules, q, err, sizeof(err));
@@ -196,13 +196,13 @@ static int check_request(struct serve *sv, const struct http_req *req, struct qu
 	if (q->mode != QUERY_WAIT)
 		return http_resp__error(resp, 400,
 					"last/from/to: not supported for off-CPU profiles "
-					"(recorded on request); use seconds=N") ?:
-		       1;
+					"(recorded on request); use seconds=N")
+			   ?: 1;
 	for (size_t i = 0; i < q->n_pids; i++)
 		if (!proc__alive(q->pids[i]))
 			return http_resp__error(resp, 404, "no process with PID %" PRIu32,
-						q->pids[i]) ?:
-			       1;
+						q->pids[i])
+				   ?: 1;
 	return 0;
 }
 
@@ -219,7 +219,7 @@ int block__profile(struct serve *sv, const struct http_req *req, uint32_t mode, 
 		return http_resp__error(resp, 503, "shutting down") ?: 1;
 	if (err == -EPERM || err == -EACCES)
 		return http_resp__error(resp, 503, "cannot load the off-CPU BPF program: %s",
-					strerror(-err)) ?:
-		       1;
+					strerror(-err))
+			   ?: 1;
 	return err;
 }
