@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include "cpu_keys.h"
 #include "unwind.bpf.h"
+#include "common.bpf.h"
 
 #define PF_KTHREAD 0x00200000
 
@@ -76,29 +77,12 @@ struct {
 
 static __always_inline void stat_inc(__u32 which)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &which);
-
-	if (v)
-		(*v)++;
+	stats__inc(&stats, which);
 }
 
 static __always_inline void announce(__u32 tgid, __u32 kind)
 {
-	struct new_pid_event *e;
-	__u8 one = 1;
-
-	if (kind == PID_EVENT_NEW && bpf_map_lookup_elem(&seen, &tgid))
-		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		/* Not marked seen: the next sample retries the notice. */
-		stat_inc(CPU_STAT_NEW_PID_DROP);
-		return;
-	}
-	e->tgid = tgid;
-	e->kind = kind;
-	bpf_ringbuf_submit(e, 0);
-	bpf_map_update_elem(&seen, &tgid, &one, BPF_ANY);
+	pid__announce(&seen, &events, &stats, CPU_STAT_NEW_PID_DROP, tgid, kind);
 }
 
 static __always_inline __s32 stack_id(void *ctx, void *stacks, __u64 flags, __u32 err_stat)

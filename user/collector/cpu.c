@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +11,12 @@
 
 #include "cpu_keys.h"
 #include "cpu.skel.h"
+#include "collector/bpfmap.h"
 #include "collector/cpu.h"
 #include "util/proc.h"
 #include "unwind/unwind.h"
+
+#define PENDING_PIDS 256
 
 struct cpu_collector {
 	struct cpu_bpf *skel;
@@ -31,8 +33,10 @@ struct cpu_collector {
 	uint64_t *vals;
 	uint64_t *ustack, *kstack;
 	struct unwind_stack *ustack_buf;
-	uint32_t count_entries;
+	uint32_t count_entries, stack_entries;
 	struct unwinder *unwinder; /* NULL: frame-pointer user stacks */
+	uint32_t pending[PENDING_PIDS]; /* processes to table once the notices are served */
+	uint32_t n_pending;
 };
 
 static int perf_event_open(struct perf_event_attr *attr, int cpu)
@@ -47,11 +51,17 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
-	/* Tables before the first drain of the process's samples. */
-	if (c->unwinder)
-		unwinder__add_pid(c->unwinder, e->tgid);
 	if (c->opts.on_pid)
 		c->opts.on_pid(e->tgid, e->kind, c->opts.ctx);
+	/*
+	 * Tables are built after every notice of this poll is served: the
+	 * symbolizer's capture of /proc/PID/maps must not wait behind
+	 * compiling tables, or short-lived processes go unnamed.
+	 */
+	if (c->unwinder && c->n_pending < PENDING_PIDS)
+		c->pending[c->n_pending++] = e->tgid;
+	else if (c->unwinder)
+		unwinder__add_pid(c->unwinder, e->tgid);
 	return 0;
 }
 
@@ -63,9 +73,12 @@ static int handle_unwind_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
-	unwinder__handle_event(c->unwinder, data, size);
 	if (c->opts.on_pid)
 		c->opts.on_pid(e->tgid, PID_EVENT_MMAP, c->opts.ctx);
+	if (c->n_pending < PENDING_PIDS)
+		c->pending[c->n_pending++] = e->tgid;
+	else
+		unwinder__handle_event(c->unwinder, data, size);
 	return 0;
 }
 
@@ -141,6 +154,7 @@ static int attach_perf(struct cpu_collector *c)
 static int alloc_buffers(struct cpu_collector *c)
 {
 	c->count_entries = c->opts.count_entries ?: DEFAULT_COUNT_ENTRIES;
+	c->stack_entries = c->opts.stack_entries ?: DEFAULT_STACK_ENTRIES;
 	c->keys = calloc(c->count_entries, sizeof(*c->keys));
 	c->vals = calloc(c->count_entries, sizeof(*c->vals));
 	c->ustack = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
@@ -237,6 +251,9 @@ struct cpu_collector *cpu_collector__start(const struct cpu_collector_opts *opts
 	err = fill_filter(c);
 	if (err)
 		goto fail;
+	/* Named processes get their tables before the first sample, not after it. */
+	for (size_t i = 0; c->unwinder && i < c->opts.n_pids; i++)
+		unwinder__add_pid(c->unwinder, c->pids[i]);
 	err = attach_all(c);
 	if (err)
 		goto fail;
@@ -276,50 +293,18 @@ int cpu_collector__poll(struct cpu_collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
-	return n == -EINTR ? 0 : n;
-}
+	for (uint32_t i = 0; i < c->n_pending; i++)
+		unwinder__add_pid(c->unwinder, c->pending[i]);
+	c->n_pending = 0;
 
-/*
- * BPF programs run inside RCU read-side sections (the cpu-clock overflow
- * runs from an hrtimer interrupt), and MEMBARRIER_CMD_GLOBAL waits for an
- * RCU grace period: after it, no program still writes to the old set.
- */
-static void wait_grace_period(void)
-{
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0)
-		usleep(20000);
+	return n == -EINTR ? 0 : n;
 }
 
 /* Pulls and deletes every entry of a counts map; returns how many. */
 static int take_counts(struct cpu_collector *c, int fd)
 {
-	uint32_t n = 0, batch;
-	uint8_t token[sizeof(struct cpu_key)];
-	void *in = NULL;
-	struct cpu_key key;
-	int err;
-
-	while (n < c->count_entries) {
-		batch = c->count_entries - n;
-		err = bpf_map_lookup_and_delete_batch(fd, in, token, c->keys + n, c->vals + n,
-						      &batch, NULL);
-		n += batch;
-		if (err)
-			break;
-		in = token;
-	}
-	if (err && errno == ENOENT)
-		return n;
-	if (err && n == 0 && (errno == EINVAL || errno == ENOTSUP || errno == 524 /* ENOTSUPP */)) {
-		/* Kernels without batch ops: one key at a time. */
-		while (n < c->count_entries && !bpf_map_get_next_key(fd, NULL, &key)) {
-			if (bpf_map_lookup_and_delete_elem(fd, &key, c->vals + n))
-				break;
-			c->keys[n++] = key;
-		}
-		return n;
-	}
-	return err ? -errno : (int)n;
+	return bpfmap__take_all(fd, c->keys, c->vals, sizeof(*c->keys), sizeof(*c->vals),
+				c->count_entries);
 }
 
 static size_t read_stack(struct cpu_collector *c, int fd, int32_t id, uint64_t *buf)
@@ -356,24 +341,6 @@ static size_t read_ustack(struct cpu_collector *c, int fd, uint64_t hash, uint32
 	return n;
 }
 
-static void clear_ustacks(int fd)
-{
-	uint64_t key;
-
-	while (!bpf_map_get_next_key(fd, NULL, &key))
-		if (bpf_map_delete_elem(fd, &key))
-			break;
-}
-
-static void clear_stacks(int fd)
-{
-	uint32_t key;
-
-	while (!bpf_map_get_next_key(fd, NULL, &key))
-		if (bpf_map_delete_elem(fd, &key))
-			break;
-}
-
 static int drain_set(struct cpu_collector *c, int counts_fd, int stacks_fd, int ustacks_fd,
 		     raw_sample_fn fn, void *ctx)
 {
@@ -399,8 +366,8 @@ static int drain_set(struct cpu_collector *c, int counts_fd, int stacks_fd, int 
 		s.count = c->vals[i];
 		err = fn(&s, ctx);
 	}
-	clear_stacks(stacks_fd);
-	clear_ustacks(ustacks_fd);
+	bpfmap__clear(stacks_fd, sizeof(uint32_t), c->stack_entries);
+	bpfmap__clear(ustacks_fd, sizeof(uint64_t), c->stack_entries);
 	if (c->unwinder)
 		unwinder__sweep(c->unwinder);
 	return err ? err : n;
@@ -412,7 +379,7 @@ int cpu_collector__drain(struct cpu_collector *c, raw_sample_fn fn, void *ctx)
 	uint32_t old = __atomic_load_n(&s->bss->active, __ATOMIC_RELAXED) & 1;
 
 	__atomic_store_n(&s->bss->active, old ^ 1, __ATOMIC_SEQ_CST);
-	wait_grace_period();
+	bpfmap__grace_period();
 	if (old)
 		return drain_set(c, bpf_map__fd(s->maps.counts_b), bpf_map__fd(s->maps.stacks_b),
 				 bpf_map__fd(s->maps.ustacks_b), fn, ctx);

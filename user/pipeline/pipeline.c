@@ -145,8 +145,8 @@ static size_t add_frames(struct pipeline *pl, struct profile *p, uint32_t pid,
 		uint32_t id;
 
 		memset(&r, 0, sizeof(r));
-		err = kernel ? symbolizer__kernel(pl->sym, addr, &r) :
-			       symbolizer__user(pl->sym, pid, addr, &r);
+		err = kernel ? symbolizer__kernel(pl->sym, addr, &r)
+			     : symbolizer__user(pl->sym, pid, addr, &r);
 		if (err || !r.map_path) {
 			pl->stats.frames_unsymbolized++;
 			id = unsymbolized(p, addr);
@@ -167,12 +167,12 @@ int pipeline__add(struct pipeline *pl, struct profile *p, const struct raw_sampl
 	struct proc_slot *slot = proc_slot(pl, s->pid, true);
 	char pid[16], tid[16];
 	struct profile_label labels[5] = {
-		{ .key = "pid", .str = pid },
-		{ .key = "tid", .str = tid },
-		{ .key = "comm", .str = s->comm },
-		{ .key = "exe", .str = s->comm },
-		/* Only on truncated user stacks: why the unwinder stopped early. */
-		{ .key = "unwind", .str = unwind_reason__name(s->unwind_reason) },
+	    {.key = "pid", .str = pid},
+	    {.key = "tid", .str = tid},
+	    {.key = "comm", .str = s->comm},
+	    {.key = "exe", .str = s->comm},
+	    /* Only on truncated user stacks: why the unwinder stopped early. */
+	    {.key = "unwind", .str = unwind_reason__name(s->unwind_reason)},
 	};
 	size_t nk, nu;
 
@@ -197,8 +197,7 @@ int pipeline__add(struct pipeline *pl, struct profile *p, const struct raw_sampl
 			pl->locs + nk);
 	if (nu == SIZE_MAX)
 		return -ENOMEM;
-	return profile__add_sample(p, pl->locs, nk + nu, values, labels,
-				   s->unwind_reason ? 5 : 4);
+	return profile__add_sample(p, pl->locs, nk + nu, values, labels, s->unwind_reason ? 5 : 4);
 }
 
 void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *out)

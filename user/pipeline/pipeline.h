@@ -19,13 +19,13 @@ struct pipeline;
 #define PIPELINE_MAX_PROCS 16384
 
 struct pipeline_stats {
-	uint64_t processes;    /* distinct PIDs with samples */
+	uint64_t processes;	/* distinct PIDs with samples */
 	uint64_t procs_dropped; /* PIDs beyond PIPELINE_MAX_PROCS: labelled by comm only */
 	uint64_t frames, frames_unsymbolized;
 };
 
 struct pipeline *pipeline__new(struct symbolizer *sym); /* NULL + errno */
-void pipeline__free(struct pipeline *pl);		 /* NULL-safe */
+void pipeline__free(struct pipeline *pl);		/* NULL-safe */
 
 /* A collector's new-process or exec notice: read the maps while the process lives. */
 void pipeline__on_pid(struct pipeline *pl, uint32_t pid, uint32_t kind);
