@@ -17,7 +17,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE \
 	  $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -liberty -lstdc++ -lpthread
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -liberty -lstdc++ -lpthread -lcapstone -lm
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) -Wall -Werror
@@ -92,6 +92,12 @@ $(BUILD)/workloads/%: tests/workloads/%.c
 	$(call msg,CC-WL,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) $< -o $@ -lpthread -ldl -lm
+
+# The static heap workload: malloc defined inside the executable.
+$(BUILD)/workloads/heap_static: tests/workloads/heap_static.c tests/workloads/heap_work.c
+	$(call msg,CC-WL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WL_CFLAGS) -static $< -o $@
 
 $(BUILD)/workloads/%: tests/workloads/%.cc
 	$(call msg,CXX-WL,$@)

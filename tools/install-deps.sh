@@ -4,7 +4,7 @@ set -eu
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
 libiberty-dev libmicrohttpd-dev libjson-c-dev libcmocka-dev pkg-config golang-go
 linux-perf bpftrace binutils prometheus curl wrk openssl
-procps iproute2"
+procps iproute2 libcapstone-dev libjemalloc2 heaptrack redis-server redis-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

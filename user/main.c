@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
+#include "health/health.h"
 #include "record/record.h"
 #include "serve/serve.h"
 
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 		   "commands:\n"
 		   "  record   profile the system, some PIDs or a command; write pprof or folded\n"
 		   "  serve    run the continuous profiling daemon with its HTTP API\n"
+		   "  health   print the memory health of a process as JSON (-p PID)\n"
 		   "  version  print the version\n\n"
 		   "'bpfprof record --help' and 'bpfprof serve --help' for their options.\n");
 }
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
 		return record__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "serve"))
 		return serve__main(argc - 1, argv + 1, environ);
+	if (!strcmp(argv[1], "health"))
+		return health__cli_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("bpfprof %s (libbpf %s)\n", BPFPROF_VERSION, libbpf_version_string());
 		return EXIT_OK;

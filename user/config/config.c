@@ -33,7 +33,8 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	char src[SRC_MAX];
-	bool pids_seen; /* heap_pid already set in this layer: append, don't replace */
+	bool pids_seen;	 /* heap_pid already set in this layer: append, don't replace */
+	bool watch_seen; /* the same for watch_pid */
 };
 
 typedef int (*setter)(struct ctx *x, const struct key *k, const char *val);
@@ -57,6 +58,7 @@ static int set_double(struct ctx *x, const struct key *k, const char *val);
 static int set_path(struct ctx *x, const struct key *k, const char *val);
 static int set_listen(struct ctx *x, const struct key *k, const char *val);
 static int set_pids(struct ctx *x, const struct key *k, const char *val);
+static int set_severity(struct ctx *x, const struct key *k, const char *val);
 
 #define OFF(f) offsetof(struct config, f)
 
@@ -66,6 +68,8 @@ static const struct key keys[] = {
      "HTTP address: IPv4, localhost or [IPv6]; port 0 picks a free port"},
     {"freq", set_uint, OFF(freq_hz), 1, 100000, "99", "HZ", "sampling frequency (alias -F)"},
     {"no_kernel", set_bool, OFF(no_kernel), 0, 0, "false", NULL, "leave kernel frames out"},
+    {"unwind_table_mb", set_uint, OFF(unwind_table_mb), 1, 4096, "64", "MIB",
+     "kernel memory for .eh_frame unwind tables of the CPU sampler (heap: a quarter)"},
     {"window", set_duration, OFF(window_s), 1, 3600, "10", "SECONDS",
      "length of one aggregation window (suffix s/m/h allowed)"},
     {"retention", set_duration, OFF(retention_s), 1, 604800, "900", "SECONDS",
@@ -94,8 +98,32 @@ static const struct key keys[] = {
     {"max_connections", set_uint, OFF(max_connections), 1, 65536, "256", "N",
      "concurrent HTTP connections"},
     {"log_file", set_path, OFF(log_file), 0, 0, NULL, "FILE", "log destination; unset: stderr"},
-    {"heap_pid", set_pids, 0, 1, PID_MAX, NULL, "PID[,PID...]",
+    {"heap_pid", set_pids, OFF(heap_pids), 1, PID_MAX, NULL, "PID[,PID...]",
      "processes whose heap is profiled; repeatable"},
+    {"heap_rate", set_uint, OFF(heap_rate), 1, 1073741824, "524288", "BYTES",
+     "mean bytes between heap samples; 1 samples every allocation"},
+    {"heap_budget", set_double, OFF(heap_budget), 0.01, 100, "2", "PERCENT",
+     "heap probe cost allowed per target, % of one CPU, before duty-cycling"},
+    {"watch_pid", set_pids, OFF(watch_pids), 1, PID_MAX, NULL, "PID[,PID...]",
+     "processes whose memory health is watched (heap PIDs are too); repeatable"},
+    {"mem_warning_mb", set_uint, OFF(mem_warning_mb), 0, 16777216, "0", "MB",
+     "RSS at which a watched process is 'warning'; 0: off"},
+    {"mem_critical_mb", set_uint, OFF(mem_critical_mb), 0, 16777216, "0", "MB",
+     "RSS at which a watched process is 'critical'; 0: off"},
+    {"mem_warning_percent", set_double, OFF(mem_warning_percent), 0, 100, "80", "PERCENT",
+     "RSS as % of the cgroup memory limit for 'warning'; 0: off"},
+    {"mem_critical_percent", set_double, OFF(mem_critical_percent), 0, 100, "95", "PERCENT",
+     "RSS as % of the cgroup memory limit for 'critical'; 0: off"},
+    {"leak_min_age", set_duration, OFF(leak_min_age_s), 1, 86400, "60", "SECONDS",
+     "live sampled allocations younger than this are not leak candidates"},
+    {"snapshot_keep", set_uint, OFF(snapshot_keep), 1, 100000, "20", "N",
+     "snapshots kept in data_dir/snapshots (newest)"},
+    {"snapshot_cooldown", set_duration, OFF(snapshot_cooldown_s), 0, 604800, "600", "SECONDS",
+     "least time between two automatic snapshots of one process"},
+    {"auto_snapshot_severity", set_severity, OFF(auto_snapshot_severity), 0, 0, "critical",
+     "SEVERITY", "none|low|medium|high|critical: automatic snapshot at this severity"},
+    {"trend_window", set_duration, OFF(trend_window_s), 5, 86400, "300", "SECONDS",
+     "window of the RSS growth rate and sustained-growth verdict"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -308,29 +336,32 @@ static int set_listen(struct ctx *x, const struct key *k, const char *val)
 	return 0;
 }
 
-static int add_pid(struct config *c, uint32_t pid)
+static int add_pid(uint32_t *pids, size_t *n, uint32_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < c->n_heap_pids; i++)
-		if (c->heap_pids[i] == pid)
+	for (i = 0; i < *n; i++)
+		if (pids[i] == pid)
 			return 0;
-	if (c->n_heap_pids == CONFIG_MAX_HEAP_PIDS)
+	if (*n == CONFIG_MAX_HEAP_PIDS)
 		return -E2BIG;
-	c->heap_pids[c->n_heap_pids++] = pid;
+	pids[(*n)++] = pid;
 	return 0;
 }
 
 /* A later layer replaces the list; repeats within one layer add to it. */
 static int set_pids(struct ctx *x, const struct key *k, const char *val)
 {
+	bool watch = k->off == OFF(watch_pids);
+	size_t *count = watch ? &x->c->n_watch_pids : &x->c->n_heap_pids;
+	bool *seen = watch ? &x->watch_seen : &x->pids_seen;
 	const char *s = val;
 	unsigned long long p;
 	size_t n;
 
-	if (!x->pids_seen)
-		x->c->n_heap_pids = 0;
-	x->pids_seen = true;
+	if (!*seen)
+		*count = 0;
+	*seen = true;
 	for (;;) {
 		n = strcspn(s, ",");
 		if (parse_ull(s, n, &p) || p < k->lo || p > k->hi)
@@ -338,13 +369,27 @@ static int set_pids(struct ctx *x, const struct key *k, const char *val)
 				    "invalid value '%s' for %s: expected PIDs %llu..%llu, "
 				    "comma-separated",
 				    val, k->name, k->lo, k->hi);
-		if (add_pid(x->c, p))
+		if (add_pid(field(x, k), count, p))
 			return fail(x, "too many PIDs for %s (at most %d)", k->name,
 				    CONFIG_MAX_HEAP_PIDS);
 		if (!s[n])
 			return 0;
 		s += n + 1;
 	}
+}
+
+static int set_severity(struct ctx *x, const struct key *k, const char *val)
+{
+	static const char *const names[] = {"none", "low", "medium", "high", "critical"};
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(val, names[i])) {
+			*(unsigned int *)field(x, k) = i;
+			return 0;
+		}
+	}
+	return fail(x, "invalid value '%s' for %s: expected none, low, medium, high or critical",
+		    val, k->name);
 }
 
 /* Matches s[0..n) against a key name spelt as the given source spells it. */
@@ -649,10 +694,10 @@ int config__load(struct config *c, int argc, char **argv, char **envp, char *err
 		s.config = NULL;
 	if (!ret && s.config)
 		ret = load_file(&x, s.config);
-	x.pids_seen = false;
+	x.pids_seen = x.watch_seen = false;
 	if (!ret)
 		ret = load_env(&x, envp);
-	x.pids_seen = false;
+	x.pids_seen = x.watch_seen = false;
 	if (!ret)
 		ret = apply_flags(&x, &s);
 	free(s.flags);
@@ -857,6 +902,18 @@ static int check_remote(const struct config *c, char *err, size_t errlen)
 		    where);
 }
 
+static int check_thresholds(const struct config *c, char *err, size_t errlen)
+{
+	if (c->mem_warning_mb && c->mem_critical_mb && c->mem_warning_mb > c->mem_critical_mb)
+		return errf(err, errlen, "mem_warning_mb (%u) is above mem_critical_mb (%u)",
+			    c->mem_warning_mb, c->mem_critical_mb);
+	if (c->mem_warning_percent > 0 && c->mem_critical_percent > 0 &&
+	    c->mem_warning_percent > c->mem_critical_percent)
+		return errf(err, errlen, "mem_warning_percent (%g) is above mem_critical_percent (%g)",
+			    c->mem_warning_percent, c->mem_critical_percent);
+	return 0;
+}
+
 int config__validate(struct config *c, char *err, size_t errlen)
 {
 	int ret = 0;
@@ -872,7 +929,9 @@ int config__validate(struct config *c, char *err, size_t errlen)
 			    "retention (%u s) is shorter than window (%u s): retention must be >= "
 			    "window",
 			    c->retention_s, c->window_s);
-	ret = check_tls(c, err, errlen);
+	ret = check_thresholds(c, err, errlen);
+	if (!ret)
+		ret = check_tls(c, err, errlen);
 	if (!ret && c->api_key_file)
 		ret = load_api_key(c, err, errlen);
 	if (!ret)

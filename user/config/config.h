@@ -21,6 +21,7 @@ struct config {
 	uint16_t listen_port;
 	unsigned int freq_hz;		/* freq = 99 (1..perf_event_max_sample_rate) */
 	bool no_kernel;			/* no_kernel = false */
+	unsigned int unwind_table_mb;	/* unwind_table_mb = 64: .eh_frame rows in the kernel */
 	unsigned int window_s;		/* window = 10 (1..3600) seconds */
 	unsigned int retention_s;	/* retention = 900 (>= window) seconds; also "15m", "1h" */
 	unsigned int store_mb;		/* store_mb = 64: memory cap of the window ring */
@@ -39,6 +40,18 @@ struct config {
 	char *log_file;			/* log_file = (stderr) */
 	uint32_t heap_pids[CONFIG_MAX_HEAP_PIDS]; /* heap_pid = P[,P] (later issues) */
 	size_t n_heap_pids;
+	unsigned int heap_rate; /* heap_rate = 524288: mean bytes between heap samples */
+	double heap_budget;	/* heap_budget = 2: governor budget, % of one CPU per target */
+	/* Memory health (user/health/). */
+	uint32_t watch_pids[CONFIG_MAX_HEAP_PIDS]; /* watch_pid = P[,P] */
+	size_t n_watch_pids;
+	unsigned int mem_warning_mb, mem_critical_mb;	  /* 0: off */
+	double mem_warning_percent, mem_critical_percent; /* of the cgroup limit: 80, 95; 0: off */
+	unsigned int leak_min_age_s;			  /* leak_min_age = 60 */
+	unsigned int snapshot_keep;			  /* snapshot_keep = 20 */
+	unsigned int snapshot_cooldown_s;		  /* snapshot_cooldown = 600 */
+	unsigned int auto_snapshot_severity; /* 0 none, 1 low, 2 medium, 3 high, 4 critical (default) */
+	unsigned int trend_window_s;	     /* trend_window = 300 */
 };
 
 /* Fills defaults. */

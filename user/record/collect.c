@@ -7,16 +7,22 @@
  *   mutex   off-CPU collector, futex waits only; the same types as offcpu
  *   wall    both, for the chosen threads; wall/nanoseconds = on-CPU
  *           samples x period + every off-CPU period (runqueue waits too)
+ *   heap    heap tracker (allocator uprobes of -p or the command); the
+ *           profile is rebuilt from the tracker at each drain, like Go's
+ *           heap profile: alloc_objects, alloc_space, inuse_objects,
+ *           inuse_space (default)
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "offcpu_keys.h"
 #include "collector/cpu.h"
 #include "collector/offcpu.h"
+#include "heap/heap.h"
 #include "pipeline/pipeline.h"
 #include "profile/profile.h"
 #include "record/record_int.h"
@@ -37,7 +43,7 @@ static bool uses_cpu(const struct record *r)
 
 static bool uses_offcpu(const struct record *r)
 {
-	return r->o->type != RECORD_CPU;
+	return r->o->type != RECORD_CPU && r->o->type != RECORD_HEAP;
 }
 
 static void on_pid(uint32_t pid, uint32_t kind, void *ctx)
@@ -49,7 +55,7 @@ static void on_pid(uint32_t pid, uint32_t kind, void *ctx)
 static bool is_code(uint32_t pid, uint64_t addr, void *ctx)
 {
 	struct record *r = ctx;
-	struct sym_result res = { 0 };
+	struct sym_result res = {0};
 
 	symbolizer__add_pid(r->sym, pid);
 	return !symbolizer__user(r->sym, pid, addr, &res) && res.map_path;
@@ -66,7 +72,7 @@ static int on_cpu_sample(const struct raw_sample *s, void *ctx)
 {
 	struct record *r = ctx;
 	int64_t ns = (int64_t)s->count * r->period_ns;
-	int64_t values[2] = { (int64_t)s->count, ns };
+	int64_t values[2] = {(int64_t)s->count, ns};
 
 	r->drained += s->count;
 	if (r->o->type == RECORD_WALL) {
@@ -79,7 +85,7 @@ static int on_cpu_sample(const struct raw_sample *s, void *ctx)
 static int on_offcpu_sample(const struct raw_sample *s, uint64_t total_ns, void *ctx)
 {
 	struct record *r = ctx;
-	int64_t values[2] = { (int64_t)s->count, (int64_t)total_ns };
+	int64_t values[2] = {(int64_t)s->count, (int64_t)total_ns};
 
 	r->drained += s->count;
 	r->offcpu_ns += total_ns;
@@ -90,22 +96,26 @@ static int on_offcpu_sample(const struct raw_sample *s, uint64_t total_ns, void 
 
 static int make_profile(struct record *r)
 {
-	static const struct profile_value_type cpu[] = { { "samples", "count" },
-							 { "cpu", "nanoseconds" } };
-	static const struct profile_value_type block[] = { { "contentions", "count" },
-							   { "delay", "nanoseconds" } };
-	static const struct profile_value_type wall[] = { { "wall", "nanoseconds" } };
+	static const struct profile_value_type cpu[] = {{"samples", "count"},
+							{"cpu", "nanoseconds"}};
+	static const struct profile_value_type block[] = {{"contentions", "count"},
+							  {"delay", "nanoseconds"}};
+	static const struct profile_value_type wall[] = {{"wall", "nanoseconds"}};
 
 	r->period_ns = 1000000000LL / r->o->freq_hz;
 	switch (r->o->type) {
+	case RECORD_HEAP:
+		r->value_type = HEAP_INUSE_SPACE;
+		r->prof = heap_profile__new(HEAP_INUSE_SPACE, r->o->heap_rate);
+		return r->prof ? 0 : -ENOMEM;
 	case RECORD_CPU:
 		r->prof = profile__new(cpu, 2, 1);
-		return r->prof ? profile__set_period(r->prof, "cpu", "nanoseconds", r->period_ns) :
-				 -ENOMEM;
+		return r->prof ? profile__set_period(r->prof, "cpu", "nanoseconds", r->period_ns)
+			       : -ENOMEM;
 	case RECORD_WALL:
 		r->prof = profile__new(wall, 1, 0);
-		return r->prof ? profile__set_period(r->prof, "wall", "nanoseconds", r->period_ns) :
-				 -ENOMEM;
+		return r->prof ? profile__set_period(r->prof, "wall", "nanoseconds", r->period_ns)
+			       : -ENOMEM;
 	default:
 		/* As Go's block and mutex profiles: period type contentions/count, period 1. */
 		r->value_type = 1;
@@ -117,15 +127,15 @@ static int make_profile(struct record *r)
 static int start_cpu(struct record *r)
 {
 	struct cpu_collector_opts co = {
-		.freq_hz = r->o->freq_hz,
-		.no_kernel = r->o->no_kernel,
-		.pids = r->o->pids,
-		.n_pids = r->o->n_pids,
-		.follow_forks = r->o->command != NULL,
-		.fp_unwind = r->o->fp_unwind,
-		.unwind_table_mb = r->o->unwind_table_mb,
-		.on_pid = on_pid,
-		.ctx = r->pl,
+	    .freq_hz = r->o->freq_hz,
+	    .no_kernel = r->o->no_kernel,
+	    .pids = r->o->pids,
+	    .n_pids = r->o->n_pids,
+	    .follow_forks = r->o->command != NULL,
+	    .fp_unwind = r->o->fp_unwind,
+	    .unwind_table_mb = r->o->unwind_table_mb,
+	    .on_pid = on_pid,
+	    .ctx = r->pl,
 	};
 
 	r->col = cpu_collector__start(&co);
@@ -146,16 +156,20 @@ static uint32_t offcpu_mode(const struct record *r)
 static int start_offcpu(struct record *r)
 {
 	struct offcpu_collector_opts oo = {
-		.mode = offcpu_mode(r),
-		.pids = r->o->pids,
-		.n_pids = r->o->n_pids,
-		.follow_forks = r->o->command != NULL,
-		/* A futex wait's kernel stack is always the same: mutex profiles are user stacks. */
-		.no_kernel = r->o->no_kernel || r->o->type == RECORD_MUTEX,
-		.min_block_ns = r->o->min_block_us * 1000,
-		.on_pid = on_offcpu_pid,
-		.is_code = is_code,
-		.ctx = r,
+	    .mode = offcpu_mode(r),
+	    .pids = r->o->pids,
+	    .n_pids = r->o->n_pids,
+	    .follow_forks = r->o->command != NULL,
+	    /* A futex wait's kernel stack is always the same: mutex profiles are user stacks. */
+	    .no_kernel = r->o->no_kernel || r->o->type == RECORD_MUTEX,
+	    .min_block_ns = r->o->min_block_us * 1000,
+	    .fp_unwind = r->o->fp_unwind,
+	    .unwind_table_mb = r->o->unwind_table_mb,
+	    /* wall: one set of tables for both collectors (NULL with --unwind fp). */
+	    .unwinder = r->col ? cpu_collector__unwinder(r->col) : NULL,
+	    .on_pid = on_offcpu_pid,
+	    .is_code = is_code,
+	    .ctx = r,
 	};
 
 	r->off = offcpu_collector__start(&oo);
@@ -166,9 +180,80 @@ static int start_offcpu(struct record *r)
 	return EXIT_OK;
 }
 
+/* With a command the child is still a copy of us until it execs: its PID is added later. */
+static int start_heap(struct record *r)
+{
+	struct heap_opts ho = {
+	    .sample_bytes = r->o->heap_rate,
+	    .fp_unwind = r->o->fp_unwind,
+	    .unwind_table_mb = r->o->unwind_table_mb,
+	};
+	int err = 0;
+
+	r->heap = heap_tracker__new(&ho);
+	if (!r->heap) {
+		fprintf(stderr, "bpfprof: cannot start heap profiling: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < r->o->n_pids && !err && !r->o->command; i++) {
+		err = heap_tracker__add_pid(r->heap, r->o->pids[i]);
+		if (err)
+			fprintf(stderr, "bpfprof: cannot profile the heap of PID %" PRIu32 ": %s\n",
+				r->o->pids[i],
+				err == -ENOENT ? "no known allocator (malloc) found in its mappings" :
+						 strerror(-err));
+	}
+	return err ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* The command's PID once it runs its own program. */
+static void heap_add_command(struct record *r)
+{
+	char self[64], exe[4096], mine[4096];
+	ssize_t n, m;
+	int err;
+
+	if (!r->heap || !r->o->command || r->child <= 0 || r->go_fd >= 0 ||
+	    heap_tracker__has_pid(r->heap, r->child))
+		return;
+	snprintf(self, sizeof(self), "/proc/%d/exe", (int)r->child);
+	n = readlink(self, exe, sizeof(exe) - 1);
+	m = readlink("/proc/self/exe", mine, sizeof(mine) - 1);
+	if (n <= 0 || m <= 0 || (n == m && !memcmp(exe, mine, n)))
+		return;
+	err = heap_tracker__add_pid(r->heap, r->child);
+	if (err && err != -EEXIST)
+		fprintf(stderr, "bpfprof: cannot profile the heap of the command: %s\n",
+			strerror(-err));
+}
+
+/* The heap profile is the tracker's state: rebuilt, not accumulated. */
+static int drain_heap(struct record *r)
+{
+	uint32_t pids[MAX_FILTER_PIDS];
+	size_t n;
+	struct profile *p;
+	int err = 0;
+
+	heap_tracker__poll(r->heap);
+	p = heap_profile__new(HEAP_INUSE_SPACE, heap_tracker__rate(r->heap));
+	if (!p)
+		return -ENOMEM;
+	n = heap_tracker__pids(r->heap, pids, MAX_FILTER_PIDS);
+	for (size_t i = 0; i < n && i < MAX_FILTER_PIDS && !err; i++)
+		err = heap_tracker__add_to_profile(r->heap, pids[i], p);
+	if (err) {
+		profile__free(p);
+		return err;
+	}
+	profile__free(r->prof);
+	r->prof = p;
+	return 0;
+}
+
 int record__setup(struct record *r)
 {
-	struct symbolizer_opts so = { 0 };
+	struct symbolizer_opts so = {0};
 	int rc = EXIT_OK;
 
 	r->sym = symbolizer__new(&so);
@@ -181,6 +266,8 @@ int record__setup(struct record *r)
 		rc = start_cpu(r);
 	if (rc == EXIT_OK && uses_offcpu(r))
 		rc = start_offcpu(r);
+	if (rc == EXIT_OK && r->o->type == RECORD_HEAP)
+		rc = start_heap(r);
 	return rc;
 }
 
@@ -192,6 +279,8 @@ int record__drain(struct record *r)
 		n = cpu_collector__drain(r->col, on_cpu_sample, r);
 	if (n >= 0 && r->off)
 		n = offcpu_collector__drain(r->off, on_offcpu_sample, r);
+	if (n >= 0 && r->heap)
+		n = drain_heap(r);
 	r->last_drain_ms = now_ms();
 	if (n < 0) {
 		fprintf(stderr, "bpfprof: reading samples failed: %s\n", strerror(-n));
@@ -204,6 +293,12 @@ int record__poll(struct record *r, int timeout_ms)
 {
 	int err = 0;
 
+	if (r->heap) {
+		heap_add_command(r);
+		/* The tracker's own thread reads the kernel; this is only the loop's pace. */
+		usleep(timeout_ms * 1000);
+		return 0;
+	}
 	/* With both collectors, one waits and the other is served in passing. */
 	if (r->off)
 		err = offcpu_collector__poll(r->off, r->col ? 0 : timeout_ms);
@@ -212,8 +307,22 @@ int record__poll(struct record *r, int timeout_ms)
 	return err;
 }
 
+static bool heap_targets_alive(struct record *r)
+{
+	uint32_t pids[MAX_FILTER_PIDS];
+	struct heap_pid_stats st;
+	size_t n = heap_tracker__pids(r->heap, pids, MAX_FILTER_PIDS);
+
+	for (size_t i = 0; i < n && i < MAX_FILTER_PIDS; i++)
+		if (!heap_tracker__pid_stats(r->heap, pids[i], &st) && st.attached)
+			return true;
+	return r->o->command && !n; /* the command has not exec'd yet */
+}
+
 bool record__targets_alive(struct record *r)
 {
+	if (r->heap)
+		return heap_targets_alive(r);
 	if (r->col)
 		return cpu_collector__targets_alive(r->col);
 	return offcpu_collector__targets_alive(r->off);
@@ -223,9 +332,9 @@ bool record__targets_alive(struct record *r)
 static void print_unwind_counts(const struct unwinder_stats *u)
 {
 	fprintf(stderr,
-		"bpfprof: unwind: %" PRIu64 " stacks complete, truncated: %" PRIu64 " no_table, %" PRIu64
-		" table_not_loaded, %" PRIu64 " bad_read, %" PRIu64 " depth_limit; %" PRIu64
-		" frames (%" PRIu64 " by frame pointer)\n",
+		"bpfprof: unwind: %" PRIu64 " stacks complete, truncated: %" PRIu64
+		" no_table, %" PRIu64 " table_not_loaded, %" PRIu64 " bad_read, %" PRIu64
+		" depth_limit; %" PRIu64 " frames (%" PRIu64 " by frame pointer)\n",
 		u->reasons[UNWIND_REASON_NONE], u->reasons[UNWIND_REASON_NO_TABLE],
 		u->reasons[UNWIND_REASON_TABLE_NOT_LOADED], u->reasons[UNWIND_REASON_BAD_READ],
 		u->reasons[UNWIND_REASON_DEPTH_LIMIT], u->frames, u->fp_frames);
@@ -283,10 +392,20 @@ static void print_offcpu_counts(struct record *r, double secs, uint64_t processe
 		os.drop_start, os.drop_counts, os.stack_collide, os.stack_missing,
 		os.pid_event_drop, os.ustack_err, os.kstack_err, os.short_periods,
 		r->o->min_block_us, os.raw_tp ? "raw_tp" : "tp_btf");
+	if (os.dwarf)
+		print_unwind_counts(&os.unwind);
 }
 
 void record__print_counts(struct record *r, double secs, uint64_t processes)
 {
+	if (r->heap) {
+		(void)processes;
+		fprintf(stderr, "bpfprof: heap profile of %zu processes over %.1f s; wrote %s (%s)\n",
+			heap_tracker__pids(r->heap, NULL, 0), secs, r->o->output,
+			r->o->format == FORMAT_FOLDED ? "folded" : "pprof");
+		heap_tracker__print_summary(r->heap, stderr);
+		return;
+	}
 	if (r->o->type == RECORD_CPU)
 		print_cpu_counts(r, secs, processes);
 	else
@@ -302,6 +421,8 @@ const char *record__top_title(const struct record *r)
 		return "own wall time";
 	case RECORD_MUTEX:
 		return "own futex wait time";
+	case RECORD_HEAP:
+		return "in-use bytes (estimated)";
 	default:
 		return "own CPU time";
 	}
@@ -309,8 +430,11 @@ const char *record__top_title(const struct record *r)
 
 void record__stop_collectors(struct record *r)
 {
-	cpu_collector__free(r->col);
-	r->col = NULL;
+	/* wall: the off-CPU collector uses the CPU collector's unwinder; it goes first. */
 	offcpu_collector__free(r->off);
 	r->off = NULL;
+	cpu_collector__free(r->col);
+	r->col = NULL;
+	heap_tracker__free(r->heap);
+	r->heap = NULL;
 }

@@ -43,7 +43,8 @@ void record__usage(FILE *f)
 	fprintf(f,
 		"usage: bpfprof record [-p PID[,PID...]]... [-d SECONDS] [-F HZ] [-o FILE]\n"
 		"                      [--format pprof|folded] [--no-kernel]\n"
-		"                      [-t cpu|offcpu|wall|mutex] [--min-block-us US]\n"
+		"                      [-t cpu|offcpu|wall|mutex|heap] [--min-block-us US]\n"
+		"                      [-R|--heap-rate BYTES]\n"
 		"                      [-- COMMAND ARGS...]\n"
 		"  -p, --pid PID[,PID]  profile these processes (repeatable); default: whole system\n"
 		"  -d, --duration SECS  how long to record (default 10; with a command: until it exits)\n"
@@ -55,7 +56,10 @@ void record__usage(FILE *f)
 		"      --unwind-table-mb MB  kernel memory for unwind tables (default 64)\n"
 		"  -t, --type TYPE      cpu (default): on-CPU samples; offcpu: time blocked (I/O,\n"
 		"                       sleeps, locks); wall: on-CPU + off-CPU time of -p or a\n"
-		"                       command; mutex: time waiting in futex (lock) waits\n"
+		"                       command; mutex: time waiting in futex (lock) waits;\n"
+		"                       heap: sampled allocations of -p or a command\n"
+		"  -R, --heap-rate BYTES  heap: mean bytes between samples (default 524288;\n"
+		"                       1: every allocation)\n"
 		"      --min-block-us US  off-CPU periods shorter than US microseconds are not\n"
 		"                       counted (offcpu, wall, mutex; default 1)\n"
 		"  -- COMMAND ARGS...   start COMMAND and profile it (and its children) until it exits\n");
@@ -154,6 +158,7 @@ static int parse_type(const char *arg, struct record_opts *o)
 		[RECORD_OFFCPU] = "offcpu",
 		[RECORD_WALL] = "wall",
 		[RECORD_MUTEX] = "mutex",
+		[RECORD_HEAP] = "heap",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -162,7 +167,8 @@ static int parse_type(const char *arg, struct record_opts *o)
 			return EXIT_OK;
 		}
 	}
-	return usage_error("unknown profile type '%s': expected cpu, offcpu, wall or mutex", arg);
+	return usage_error("unknown profile type '%s': expected cpu, offcpu, wall, mutex or heap",
+			    arg);
 }
 
 static int parse_min_block(const char *arg, struct record_opts *o)
@@ -192,6 +198,22 @@ static int parse_table_mb(const char *arg, struct record_opts *o)
 	if (errno || end == arg || *end || mb <= 0 || mb > 4096)
 		return usage_error("invalid --unwind-table-mb '%s': expected 1 to 4096", arg);
 	o->unwind_table_mb = mb;
+	return EXIT_OK;
+}
+
+/* Heap sampling rate: mean bytes between samples, 1 for every allocation. */
+static int parse_heap_rate(const char *arg, struct record_opts *o)
+{
+	char *end;
+	unsigned long long r;
+
+	errno = 0;
+	r = strtoull(arg, &end, 10);
+	if (!isdigit((unsigned char)*arg) || errno || *end || r == 0 || r > (1ULL << 40))
+		return usage_error("invalid heap sampling rate '%s': expected bytes from 1 "
+				   "(every allocation) to 2^40",
+				   arg);
+	o->heap_rate = r;
 	return EXIT_OK;
 }
 
@@ -231,6 +253,8 @@ static int parse_opt(int c, const char *arg, struct record_opts *o)
 		return EXIT_OK;
 	case 'M':
 		return parse_table_mb(arg, o);
+	case 'R':
+		return parse_heap_rate(arg, o);
 	default:
 		return usage_error("unknown option%s", "");
 	}
@@ -244,13 +268,20 @@ static int check_combination(struct record_opts *o)
 		[RECORD_OFFCPU] = { "offcpu.pb.gz", "offcpu.folded" },
 		[RECORD_WALL] = { "wall.pb.gz", "wall.folded" },
 		[RECORD_MUTEX] = { "mutex.pb.gz", "mutex.folded" },
+		[RECORD_HEAP] = { "heap.pb.gz", "heap.folded" },
 	};
 
 	if (o->type == RECORD_WALL && !o->n_pids && !o->command)
 		return usage_error("-t wall needs -p PID or a command: whole-system wall time "
 				   "mixes every idle thread%s",
 				   "");
-	if (o->type == RECORD_CPU && o->min_block_set)
+	if (o->type == RECORD_HEAP && !o->n_pids && !o->command)
+		return usage_error("-t heap needs -p PID or a command: allocator probes are per "
+				   "process%s",
+				   "");
+	if (o->type != RECORD_HEAP && o->heap_rate)
+		return usage_error("--heap-rate applies to -t heap%s", "");
+	if ((o->type == RECORD_CPU || o->type == RECORD_HEAP) && o->min_block_set)
 		return usage_error("--min-block-us applies to -t offcpu, wall and mutex%s", "");
 	if (!o->min_block_set)
 		o->min_block_us = RECORD_MIN_BLOCK_US;
@@ -272,6 +303,7 @@ int record__parse(int argc, char **argv, struct record_opts *o)
 		{ "min-block-us", required_argument, NULL, 'B' },
 		{ "unwind", required_argument, NULL, 'U' },
 		{ "unwind-table-mb", required_argument, NULL, 'M' },
+		{ "heap-rate", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -283,7 +315,7 @@ int record__parse(int argc, char **argv, struct record_opts *o)
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the first non-option, so COMMAND's own flags stay its own. */
-	while ((c = getopt_long(argc, argv, "+:p:d:F:o:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:d:F:o:t:R:h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			record__usage(stdout);
 			return -1;

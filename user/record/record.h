@@ -18,6 +18,7 @@ enum record_type {
 	RECORD_OFFCPU, /* voluntary off-CPU time (I/O, sleeps, locks) */
 	RECORD_WALL,   /* on-CPU and off-CPU time of the chosen threads */
 	RECORD_MUTEX,  /* off-CPU time in futex waits */
+	RECORD_HEAP,   /* sampled allocations of -p processes (allocator uprobes) */
 };
 
 /* --min-block-us default: off-CPU periods shorter than this are not counted. */
@@ -37,6 +38,7 @@ struct record_opts {
 	bool min_block_set;
 	bool fp_unwind;		/* --unwind fp: frame-pointer user stacks */
 	size_t unwind_table_mb; /* --unwind-table-mb; 0: UNWIND_DEFAULT_TABLE_MB */
+	uint64_t heap_rate;	/* -R/--heap-rate: mean bytes between heap samples; 0: 512 KiB */
 	char **command; /* argv after "--", NULL-terminated; NULL if none */
 };
 

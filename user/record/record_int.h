@@ -15,6 +15,7 @@
 #include "record/record.h"
 
 struct cpu_collector;
+struct heap_tracker;
 struct offcpu_collector;
 struct pipeline;
 struct profile;
@@ -25,9 +26,10 @@ struct record {
 	struct symbolizer *sym;
 	struct pipeline *pl;
 	struct profile *prof;
-	struct cpu_collector *col;     /* cpu, wall */
-	struct offcpu_collector *off;  /* offcpu, wall, mutex */
-	size_t value_type;	       /* sample type for folded output and the top list */
+	struct cpu_collector *col;    /* cpu, wall */
+	struct offcpu_collector *off; /* offcpu, wall, mutex */
+	struct heap_tracker *heap;	 /* heap */
+	size_t value_type;	      /* sample type for folded output and the top list */
 	pid_t child;
 	int go_fd; /* write end: closing it lets the child exec */
 	bool child_done;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "health/health.h"
+#include "serve/heap_routes.h"
 #include "http/http.h"
 #include "profile/profile.h"
 #include "serve/report.h"
@@ -97,6 +99,10 @@ int routes__index(const struct http_req *req, struct http_resp *resp, void *ctx)
 	      "<code>from=&amp;to=</code>; filters <code>pid=</code>, <code>comm=</code>; "
 	      "<code>format=folded</code>)</li>\n"
 	      "<li><a href=\"profile?last=1m\">profile?last=1m</a>: CPU, the last minute</li>\n"
+	      "<li><a href=\"block?seconds=10\">block</a>: off-CPU time (where threads wait), "
+	      "the next N s</li>\n"
+	      "<li><a href=\"mutex?seconds=10\">mutex</a>: time waiting in futex waits (locks, "
+	      "condition variables), the next N s</li>\n"
 	      "<li><a href=\"/api/v1/processes\">/api/v1/processes</a>, "
 	      "<a href=\"/api/v1/hotspots\">/api/v1/hotspots</a>: JSON</li>\n"
 	      "<li><a href=\"/metrics\">/metrics</a>, <a href=\"/health/ready\">/health/ready</a></li>\n"
@@ -216,6 +222,8 @@ int routes__metrics(const struct http_req *req, struct http_resp *resp, void *ct
 	store__stats(sv->store, &st);
 	store_metrics(f, &st);
 	agent_metrics(sv, f);
+	health__write_metrics(sv->health, f);
+	heap_routes__metrics(sv, f);
 	http__write_metrics(sv->http, f);
 	if (fclose(f)) {
 		free(buf);

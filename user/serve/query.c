@@ -12,9 +12,9 @@
 #include "http/http.h"
 #include "serve/query.h"
 
-#define NS 1000000000LL
+#define NS	    1000000000LL
 #define MAX_RANGE_S (31LL * 24 * 3600)
-#define MAX_UNIX_S 4102444800LL /* 2100-01-01: keeps every time * NS in range */
+#define MAX_UNIX_S  4102444800LL /* 2100-01-01: keeps every time * NS in range */
 
 static int bad(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -116,7 +116,7 @@ static bool parse_zone(const char *p, int64_t *off)
 /* RFC 3339: 2026-11-21T23:00:00[.frac](Z|+hh:mm|-hh:mm), years 1970 to 2100. */
 static bool parse_rfc3339(const char *s, int64_t *ns)
 {
-	struct tm tm = { 0 }, norm;
+	struct tm tm = {0}, norm;
 	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	int64_t frac = 0, scale = NS, off;
 	time_t t;
@@ -194,9 +194,8 @@ static int parse_seconds(const char *v, const struct query_rules *r, struct quer
 	return 0;
 }
 
-
-static int parse_range(const struct http_req *req, const struct query_rules *r,
-		       struct query *q, char *err, size_t errlen)
+static int parse_range(const struct http_req *req, const struct query_rules *r, struct query *q,
+		       char *err, size_t errlen)
 {
 	const char *last = http_req__arg(req, "last"), *from = http_req__arg(req, "from");
 	const char *to = http_req__arg(req, "to");
@@ -208,8 +207,8 @@ static int parse_range(const struct http_req *req, const struct query_rules *r,
 	if (last) {
 		d = query__parse_duration(last);
 		if (d < 0)
-			return bad(err, errlen, "last: expected a duration like 30s, 5m or 1h, got '%s'",
-				   last);
+			return bad(err, errlen,
+				   "last: expected a duration like 30s, 5m or 1h, got '%s'", last);
 		q->to_ns = r->now_ns;
 		q->from_ns = r->now_ns - d * NS;
 		return 0;
@@ -256,8 +255,8 @@ int query__parse(const struct http_req *req, const struct query_rules *r, struct
 		 char *err, size_t errlen)
 {
 	const char *secs = http_req__arg(req, "seconds");
-	bool ranged = http_req__arg(req, "last") || http_req__arg(req, "from") ||
-		      http_req__arg(req, "to");
+	bool ranged =
+	    http_req__arg(req, "last") || http_req__arg(req, "from") || http_req__arg(req, "to");
 	int rc;
 
 	memset(q, 0, sizeof(*q));

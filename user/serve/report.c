@@ -135,8 +135,8 @@ static int cmp_hotspot(const void *a, const void *b)
 	return strcmp(x->function, y->function);
 }
 
-static size_t collect(const struct profile *p, const struct fn_acc *acc, size_t nf,
-		      int64_t grand, struct hotspot *hs)
+static size_t collect(const struct profile *p, const struct fn_acc *acc, size_t nf, int64_t grand,
+		      struct hotspot *hs)
 {
 	size_t m = 0;
 

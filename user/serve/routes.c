@@ -11,7 +11,9 @@
 #include <json-c/json.h>
 
 #include "offcpu_keys.h"
+#include "health/health.h"
 #include "http/http.h"
+#include "serve/heap_routes.h"
 #include "profile/merge.h"
 #include "profile/profile.h"
 #include "serve/block.h"
@@ -376,6 +378,13 @@ static const struct http_route *table(struct serve *sv, size_t *n)
 		{ "/metrics", "GET", 0, routes__metrics, NULL, 1 },
 		{ "/api/v1/processes", "GET", HTTP_WAIT_IF_SECONDS, h_processes, NULL, 2 },
 		{ "/api/v1/hotspots", "GET", HTTP_WAIT_IF_SECONDS, h_hotspots, NULL, 2 },
+		{ "/debug/pprof/heap", "GET", 0, heap_routes__heap, NULL, 2 },
+		{ "/debug/pprof/allocs", "GET", 0, heap_routes__allocs, NULL, 2 },
+		{ "/api/v1/heap", "GET,POST,DELETE", 0, heap_routes__api, NULL, 2 },
+		{ "/health/memory", "GET", 0, health_routes__memory, NULL, 2 },
+		{ "/api/v1/leaks", "GET", 0, health_routes__leaks, NULL, 2 },
+		{ "/api/v1/snapshots", "GET,POST", 0, health_routes__snapshots, NULL, 2 },
+		{ "/api/v1/snapshots/", "GET,DELETE", HTTP_PREFIX, health_routes__snapshot, NULL, 2 },
 	};
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)

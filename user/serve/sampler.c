@@ -11,8 +11,8 @@
 #include "serve/sampler.h"
 #include "store/store.h"
 
-#define DRAIN_INTERVAL_MS 1000
-#define POLL_MS 100
+#define DRAIN_INTERVAL_MS   1000
+#define POLL_MS		    100
 #define MAX_WAITERS_DEFAULT 16
 
 struct waiter {
@@ -71,8 +71,8 @@ static int64_t monotonic_ms(void)
 struct profile *sampler__new_profile(const struct sampler *s)
 {
 	static const struct profile_value_type types[] = {
-		{ "samples", "count" },
-		{ "cpu", "nanoseconds" },
+	    {"samples", "count"},
+	    {"cpu", "nanoseconds"},
 	};
 	struct profile *p = profile__new(types, 2, 1);
 
@@ -91,7 +91,7 @@ static void on_pid(uint32_t pid, uint32_t kind, void *ctx)
 static int on_sample(const struct raw_sample *rs, void *ctx)
 {
 	struct sampler *s = ctx;
-	int64_t values[2] = { (int64_t)rs->count, (int64_t)rs->count * s->period_ns };
+	int64_t values[2] = {(int64_t)rs->count, (int64_t)rs->count * s->period_ns};
 
 	s->stacks++;
 	return pipeline__add(s->pl, s->slice, rs, values);
@@ -197,11 +197,11 @@ static void *sampler_thread(void *arg)
 
 static int sampler_open(struct sampler *s)
 {
-	struct symbolizer_opts so = { 0 };
+	struct symbolizer_opts so = {0};
 	struct cpu_collector_opts co = {
-		.freq_hz = s->opts.freq_hz,
-		.no_kernel = s->opts.no_kernel,
-		.on_pid = on_pid,
+	    .freq_hz = s->opts.freq_hz,
+	    .no_kernel = s->opts.no_kernel,
+	    .on_pid = on_pid,
 	};
 
 	s->sym = symbolizer__new(&so);
@@ -311,7 +311,7 @@ static void wait_done(struct sampler *s, struct waiter *w, const volatile bool *
 int sampler__record(struct sampler *s, unsigned int seconds, const struct profile_filter *f,
 		    const volatile bool *cancel, struct profile **out)
 {
-	struct waiter w = { .filter = f };
+	struct waiter w = {.filter = f};
 	int64_t start = realtime_ns();
 	int err;
 

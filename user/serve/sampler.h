@@ -23,6 +23,7 @@ struct sampler;
 struct sampler_opts {
 	unsigned int freq_hz;
 	bool no_kernel;
+	unsigned int unwind_table_mb;
 	struct store *store;
 	unsigned int max_waiters; /* concurrent seconds=N requests */
 };

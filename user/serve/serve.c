@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health/health.h"
+#include "heap/heap.h"
 #include "http/http.h"
 #include "record/record.h"
 #include "serve/sampler.h"
@@ -99,6 +101,62 @@ static int start_store(struct serve *sv)
 	return EXIT_OK;
 }
 
+static int start_health(struct serve *sv)
+{
+	const struct config *c = &sv->cfg;
+	uint32_t pids[2 * CONFIG_MAX_HEAP_PIDS];
+	struct health_opts ho = {
+		.data_dir = c->data_dir,
+		.store = sv->store,
+		.window_s = c->window_s,
+		.trend_window_s = c->trend_window_s,
+		.leak_min_age_s = c->leak_min_age_s,
+		.th = {c->mem_warning_mb, c->mem_critical_mb, c->mem_warning_percent,
+		       c->mem_critical_percent},
+		.snapshot_keep = c->snapshot_keep,
+		.snapshot_cooldown_s = c->snapshot_cooldown_s,
+		.auto_severity = c->auto_snapshot_severity,
+		.pids = pids,
+	};
+
+	/* Heap PIDs are watched too; the tracker, once started, is handed over by health__set_heap. */
+	memcpy(pids, c->watch_pids, c->n_watch_pids * sizeof(*pids));
+	memcpy(pids + c->n_watch_pids, c->heap_pids, c->n_heap_pids * sizeof(*pids));
+	ho.n_pids = c->n_watch_pids + c->n_heap_pids;
+	sv->health = health__start(&ho);
+	return sv->health ? EXIT_OK : EXIT_RUNTIME;
+}
+
+/* Heap profiling of --heap-pid PIDs; POST /api/v1/heap adds more later. */
+static int start_heap(struct serve *sv)
+{
+	struct heap_opts ho = {
+		.sample_bytes = sv->cfg.heap_rate,
+		.budget_cpu_percent = sv->cfg.heap_budget,
+		/* A few watched processes need far fewer rows than the whole host. */
+		.unwind_table_mb = sv->cfg.unwind_table_mb / 4 ? sv->cfg.unwind_table_mb / 4 : 1,
+	};
+	int err;
+
+	sv->heap = heap_tracker__new(&ho);
+	if (!sv->heap) {
+		fprintf(stderr, "bpfprof: cannot start heap profiling: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < sv->cfg.n_heap_pids; i++) {
+		err = heap_tracker__add_pid(sv->heap, sv->cfg.heap_pids[i]);
+		if (err) {
+			fprintf(stderr, "bpfprof: heap_pid %u: %s\n", sv->cfg.heap_pids[i],
+				err == -ENOENT ? "no known allocator (malloc) in its mappings" :
+				err == -ESRCH  ? "no such process" :
+						 strerror(-err));
+			return EXIT_USAGE;
+		}
+	}
+	health__set_heap(sv->health, sv->heap);
+	return EXIT_OK;
+}
+
 static int start_http(struct serve *sv)
 {
 	const struct http_route *routes;
@@ -142,6 +200,7 @@ static int start_sampler(struct serve *sv)
 	struct sampler_opts so = {
 		.freq_hz = sv->cfg.freq_hz,
 		.no_kernel = sv->cfg.no_kernel,
+		.unwind_table_mb = sv->cfg.unwind_table_mb,
 		.store = sv->store,
 		.max_waiters = sv->cfg.max_long_requests,
 	};
@@ -208,6 +267,12 @@ static void shutdown_all(struct serve *sv)
 	sv->http = NULL;
 	sampler__stop(sv->sampler);
 	sv->sampler = NULL;
+	if (sv->health)
+		health__set_heap(sv->health, NULL);
+	heap_tracker__free(sv->heap);
+	sv->heap = NULL;
+	health__stop(sv->health);
+	sv->health = NULL;
 	if (sv->store && store__flush(sv->store))
 		fprintf(stderr, "bpfprof: flushing the last window failed\n");
 	store__free(sv->store);
@@ -243,6 +308,8 @@ int serve__main(int argc, char **argv, char **envp)
 	block_signals(&set);
 	sv->started_ns = now_ns();
 	rc = rc ?: start_store(sv);
+	rc = rc ?: start_health(sv);
+	rc = rc ?: start_heap(sv);
 	rc = rc ?: start_http(sv);
 	rc = rc ?: start_sampler(sv);
 	if (rc == EXIT_OK) {

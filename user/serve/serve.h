@@ -12,12 +12,16 @@
 struct store;
 struct sampler;
 struct http_server;
+struct health;
+struct heap_tracker;
 
 struct serve {
 	struct config cfg;
 	struct store *store;
 	struct sampler *sampler;
 	struct http_server *http;
+	struct heap_tracker *heap; /* heap profiling: --heap-pid and POST /api/v1/heap */
+	struct health *health; /* memory health monitor: after the store, stopped before it */
 	volatile bool ready; /* probes attached */
 	/*
 	 * History queries merge windows into a fresh profile each; bounding how

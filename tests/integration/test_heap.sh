@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Heap profiling end to end: accuracy of the estimates on a workload with
+# known allocations, exactness at R=1, other allocators, the governor, the
+# daemon's heap routes and bad input. Never asserts wall-clock times.
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+require_prereqs
+
+HW=$WL/heap_work
+MIB=1048576
+
+# sumv FILE FUNC_REGEX INDEX: sum of value INDEX (0 alloc_objects, 1 alloc_space,
+# 2 inuse_objects, 3 inuse_space) over samples with a frame matching FUNC_REGEX.
+sumv() {
+	pp -raw "$1" 2>/dev/null | python3 -c '
+import re, sys
+rx, idx = re.compile(sys.argv[1]), int(sys.argv[2])
+lines = sys.stdin.read().split("\n")
+sec = None; samples = []; locs = {}
+for l in lines:
+    if l in ("Samples:", "Locations", "Mappings"):
+        sec = l; continue
+    if sec == "Samples:":
+        m = re.match(r"\s*([-\d ]+):([\d ]*)$", l)
+        if m:
+            samples.append(([int(x) for x in m.group(1).split()], m.group(2).split()))
+    elif sec == "Locations":
+        m = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+ (.*?)(?: \S+:\d+)? s=\d+(?:\(.*\))?$", l)
+        if m:
+            locs[m.group(1)] = m.group(2)
+print(sum(v[idx] for v, ls in samples if any(rx.search(locs.get(x, "")) for x in ls)))
+' "$2" "$3"
+}
+
+# stackv FILE STACK_REGEX INDEX: the same sum over samples whose stack, as
+# function names leaf first joined by ";" (e.g. "operator new(unsigned
+# long);keep_objects(int);main;..."), matches STACK_REGEX.
+stackv() {
+	pp -raw "$1" 2>/dev/null | python3 -c '
+import re, sys
+rx, idx = re.compile(sys.argv[1]), int(sys.argv[2])
+sec = None; samples = []; locs = {}
+for l in sys.stdin.read().split("\n"):
+    if l in ("Samples:", "Locations", "Mappings"):
+        sec = l; continue
+    if sec == "Samples:":
+        m = re.match(r"\s*([-\d ]+):([\d ]*)$", l)
+        if m:
+            samples.append(([int(x) for x in m.group(1).split()], m.group(2).split()))
+    elif sec == "Locations":
+        m = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+ (.*?)(?: \S+:\d+)? s=\d+(?:\(.*\))?$", l)
+        if m:
+            locs[m.group(1)] = m.group(2)
+print(sum(v[idx] for v, ls in samples if rx.search(";".join(locs.get(x, "?") for x in ls) + ";")))
+' "$2" "$3"
+}
+
+# within VALUE WANT PERCENT NAME
+within() {
+	awk -v v="$1" -v w="$2" -v p="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(d <= w * p / 100) }' ||
+		fail "$4 = $1, want $2 ± $3 %"
+}
+
+start_heap_work() {
+	start_bg env "$@"
+	HW_PID=$BG_PID
+}
+
+# record_heap NAME ARGS... (bpfprof record -t heap ARGS -o $T/NAME.pb.gz)
+record_heap() {
+	local name=$1
+	shift
+	bp "$T/$name" record -t heap -o "$T/$name.pb.gz" "$@"
+	expect_rc 0 && check_pprof "$T/$name.pb.gz"
+}
+
+case_accuracy_default() {
+	start_heap_work "$HW" 1024 64 5 3
+	record_heap acc -p "$HW_PID" -d 9 || return 1
+	local live churn_alloc churn_inuse
+	live=$(sumv "$T/acc.pb.gz" '^keep_live$' 3)
+	churn_alloc=$(sumv "$T/acc.pb.gz" '^churn_once$' 1)
+	churn_inuse=$(sumv "$T/acc.pb.gz" '^churn_once$' 3)
+	within "$live" $((64 * MIB)) 15 "live inuse_space"
+	within "$churn_alloc" $((1024 * MIB)) 15 "churn alloc_space"
+	[ "$churn_inuse" -le $((4 * MIB)) ] || fail "churn inuse_space = $churn_inuse, want near 0"
+	grep -q 'inuse_space/bytes\[dflt\]' "$T/acc.pb.gz.raw" || fail "default sample type is not inuse_space"
+}
+
+case_exact_r1() {
+	start_heap_work "$HW" 256 64 3 3
+	record_heap r1 -p "$HW_PID" -d 7 -R 1 || return 1
+	local live objs churn
+	live=$(sumv "$T/r1.pb.gz" '^keep_live$' 3)
+	objs=$(sumv "$T/r1.pb.gz" '^keep_live$' 2)
+	churn=$(sumv "$T/r1.pb.gz" '^churn_once$' 1)
+	[ "$live" = $((64 * MIB)) ] || fail "R=1 live inuse_space = $live, want exactly $((64 * MIB))"
+	[ "$objs" = 64 ] || fail "R=1 live inuse_objects = $objs, want 64"
+	[ "$churn" = $((256 * MIB)) ] || fail "R=1 churn alloc_space = $churn, want exactly $((256 * MIB))"
+}
+
+case_calloc_family() {
+	start_heap_work HEAP_MODE=calloc "$HW" 64 30 2 3
+	record_heap mixed -p "$HW_PID" -d 6 -R 1 || return 1
+	local live
+	live=$(sumv "$T/mixed.pb.gz" '^keep_live_mixed$' 3)
+	[ "$live" = $((30 * MIB)) ] || fail "calloc/realloc/posix_memalign live = $live, want $((30 * MIB))"
+}
+
+case_jemalloc() {
+	local je=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+	[ -e $je ] || { fail "libjemalloc2 not installed"; return 1; }
+	start_heap_work LD_PRELOAD=$je "$HW" 256 32 3 3
+	record_heap je -p "$HW_PID" -d 7 || return 1
+	grep -q 'heap PID [0-9]*: jemalloc' "$BP_ERR" || fail "allocator not detected as jemalloc"
+	within "$(sumv "$T/je.pb.gz" '^keep_live$' 3)" $((32 * MIB)) 15 "jemalloc live"
+}
+
+# Stacks of new: operator new, the function that called it, then its callers to main.
+NEW_IN() {
+	echo "^operator new[^;]*;$1[^;]*;(.*;)?main;"
+}
+
+# check_cxx NAME: the C++ workload's 32 MiB live under keep_objects, churn under churn_objects.
+check_cxx() {
+	local live chain churn
+	live=$(sumv "$T/$1.pb.gz" '^operator new' 3)
+	chain=$(stackv "$T/$1.pb.gz" "$(NEW_IN keep_objects)" 3)
+	churn=$(stackv "$T/$1.pb.gz" "$(NEW_IN churn_objects)" 1)
+	[ "$live" -ge $((32 * MIB)) ] && [ "$live" -le $((32 * MIB + 4096)) ] ||
+		fail "$1: live under operator new = $live, want $((32 * MIB)) (+ the vector)"
+	# libstdc++ has no frame pointers: only .eh_frame unwinding keeps new's caller.
+	[ "$chain" = "$live" ] ||
+		fail "$1: live under operator new <- keep_objects <- ... main = $chain, want $live"
+	[ "$churn" -gt 0 ] || fail "$1: no allocation under operator new <- churn_objects <- main"
+}
+
+case_cxx() {
+	[ -x "$WL/heap_cxx" ] || { fail "heap_cxx not built"; return 1; }
+	start_bg "$WL/heap_cxx" 32 3
+	record_heap cxx -p "$BG_PID" -d 5 -R 1 || return 1
+	check_cxx cxx
+	grep -q 'heap: unwind: [1-9][0-9]* stacks complete' "$BP_ERR" ||
+		fail "summary lacks the unwinder's counts"
+}
+
+case_cxx_omit_fp() {
+	local bin=$T/heap_cxx_nofp
+	g++ -O2 -g -fomit-frame-pointer -o "$bin" tests/workloads/heap_cxx.cc ||
+		{ fail "cannot build heap_cxx with -fomit-frame-pointer"; return 1; }
+	start_bg "$bin" 32 3
+	record_heap cxxnofp -p "$BG_PID" -d 5 -R 1 --unwind dwarf || return 1
+	check_cxx cxxnofp
+}
+
+case_static() {
+	[ -x "$WL/heap_static" ] || { fail "heap_static not built"; return 1; }
+	start_bg "$WL/heap_static" 64 16 2 3
+	record_heap st -p "$BG_PID" -d 6 -R 1 || return 1
+	grep -q 'heap PID [0-9]*: static' "$BP_ERR" || fail "allocator not detected as static"
+	[ "$(sumv "$T/st.pb.gz" '^keep_live$' 3)" = $((16 * MIB)) ] || fail "static live wrong"
+}
+
+case_governor() {
+	start_heap_work HEAP_MODE=storm "$HW" 0 0 0 3
+	record_heap storm -p "$HW_PID" -d 5 || return 1
+	grep -q 'governor degraded heap profiling to [0-9]*% duty cycle' "$T/storm.pb.gz.raw" ||
+		fail "profile does not say the governor degraded"
+	grep -q 'DEGRADED' "$BP_ERR" || fail "summary does not say the governor degraded"
+}
+
+case_exit_mid_run() {
+	start_reaped "$HW" 64 16 1 3
+	record_heap exitrun -p "$BG_PID" -d 20 || return 1
+	grep -q 'stopped: exited' "$T/exitrun.pb.gz.raw" "$BP_ERR" 2>/dev/null ||
+		grep -q 'keep_live' "$T/exitrun.pb.gz.raw" || fail "data of the exited target lost"
+}
+
+case_bad_pid() {
+	bp "$T/badpid" record -t heap -p 999999999 -d 1 -o "$T/bad.pb.gz"
+	expect_error 1
+	bp "$T/nopid" record -t heap -d 1 -o "$T/bad.pb.gz"
+	expect_error 2
+	bp "$T/badrate" record -t heap -p 1 -R 0 -o "$T/bad.pb.gz"
+	expect_error 2
+}
+
+http_code() {
+	curl -s -o "$T/body" -w '%{http_code}' "$@"
+}
+
+case_serve_routes() {
+	start_heap_work "$HW" 64 16 1000 5
+	local w=$HW_PID port= i code live=0
+	"$BPFPROF" serve --listen 127.0.0.1:0 --heap-pid "$w" >"$T/sv.out" 2>"$T/sv.err" &
+	local sv=$!
+	BG_PIDS+=("$sv")
+	for i in $(seq 200); do
+		port=$(sed -nE 's#.*serving on https?://.*:([0-9]+)/debug/pprof/ .*#\1#p' "$T/sv.err")
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { fail "serve did not start: $(head -3 "$T/sv.err" | tr '\n' '|')"; return 1; }
+	local u=http://127.0.0.1:$port
+	for i in $(seq 40); do
+		code=$(http_code "$u/debug/pprof/heap?pid=$w")
+		cp "$T/body" "$T/svheap.pb.gz"
+		[ "$code" = 200 ] && live=$(sumv "$T/svheap.pb.gz" '^keep_live$' 3)
+		[ "$live" -gt $((12 * MIB)) ] && break
+		sleep 0.25
+	done
+	[ "$code" = 200 ] || fail "heap: $code"
+	check_pprof "$T/svheap.pb.gz"
+	within "$live" $((16 * MIB)) 30 "serve live"
+	code=$(http_code "$u/debug/pprof/allocs?pid=$w")
+	[ "$code" = 200 ] || fail "allocs: $code"
+	cp "$T/body" "$T/svallocs.pb.gz"
+	check_pprof "$T/svallocs.pb.gz" && { grep -q 'alloc_space/bytes\[dflt\]' "$T/svallocs.pb.gz.raw" || fail "allocs default is not alloc_space"; }
+	[ "$(http_code "$u/debug/pprof/heap")" = 400 ] || fail "no pid: not 400"
+	[ "$(http_code "$u/debug/pprof/heap?pid=abc")" = 400 ] || fail "pid=abc: not 400"
+	[ "$(http_code "$u/debug/pprof/heap?pid=999999999")" = 404 ] || fail "unknown pid: not 404"
+	[ "$(http_code "$u/debug/pprof/heap?pid=1")" = 404 ] || fail "unwatched pid: not 404"
+	[ "$(http_code -X POST "$u/api/v1/heap?pid=999999999")" = 404 ] || fail "POST unknown pid: not 404"
+	[ "$(http_code -X POST "$u/api/v1/heap?pid=$w")" = 409 ] || fail "POST twice: not 409"
+	start_heap_work "$HW" 64 8 1000 3
+	[ "$(http_code -X POST "$u/api/v1/heap?pid=$HW_PID")" = 201 ] || fail "POST: not 201 ($(cat "$T/body"))"
+	[ "$(http_code "$u/api/v1/heap")" = 200 ] || fail "GET list: not 200"
+	grep -q "\"pid\":$HW_PID" "$T/body" || fail "list lacks the POSTed PID"
+	[ "$(http_code -X DELETE "$u/api/v1/heap?pid=$HW_PID")" = 200 ] || fail "DELETE: not 200"
+	[ "$(http_code -X DELETE "$u/api/v1/heap?pid=$HW_PID")" = 404 ] || fail "DELETE twice: not 404"
+	[ "$(http_code -X PUT "$u/api/v1/heap?pid=$w")" = 405 ] || fail "PUT: not 405"
+	curl -s "$u/metrics" | grep -q "bpfprof_heap_duty_cycle{pid=\"$w\"}" || fail "metrics lack heap gauges"
+	kill -TERM "$sv"
+	wait "$sv"
+	for i in $(seq 20); do
+		[ "$(bpf_snapshot)" = "0 0" ] && return 0
+		sleep 0.2
+	done
+	fail "BPF objects left after serve: $(bpf_snapshot)"
+}
+
+run_case "heap: 64 MiB live and 1 GiB churn estimated at the default rate" case_accuracy_default
+run_case "heap: exact at R=1" case_exact_r1
+run_case "heap: calloc, realloc, posix_memalign at R=1" case_calloc_family
+run_case "heap: jemalloc via LD_PRELOAD" case_jemalloc
+run_case "heap: C++ new/delete, new's caller on the stack" case_cxx
+run_case "heap: C++ at -O2 -fomit-frame-pointer unwinds to main" case_cxx_omit_fp
+run_case "heap: statically linked workload" case_static
+run_case "heap: malloc storm degrades the governor and the profile says so" case_governor
+run_case "heap: target exits mid-run" case_exit_mid_run
+run_case "heap: bad PIDs and rates" case_bad_pid
+run_case "heap: serve routes" case_serve_routes
+finish

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Thresholds, warnings and the JSON of one process's memory health. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "health/health.h"
+
+#define MIB (1024.0 * 1024.0)
+
+const struct trend_rule health__rss_rule = {
+    .min_points = 5,
+    .min_r2 = 0.8,
+    .min_slope = 0,
+    /* Allocator noise moves RSS by a few hundred KiB; a leak moves it more. */
+    .min_rise = MIB,
+    .min_rise_of_mean = 0.01,
+};
+
+const char *health_status__name(enum health_status s)
+{
+	return s == HEALTH_CRITICAL ? "critical" : s == HEALTH_WARNING ? "warning" : "normal";
+}
+
+__attribute__((format(printf, 2, 3))) static void warn(struct health_report *r, const char *fmt,
+						       ...)
+{
+	va_list ap;
+
+	if (r->n_warnings == HEALTH_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->warnings[r->n_warnings++], HEALTH_WARNING_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static void raise_to(struct health_report *r, enum health_status s)
+{
+	if (s > r->status)
+		r->status = s;
+}
+
+static void absolute(struct health_report *r, const struct health_thresholds *th, double rss)
+{
+	if (th->critical_mb > 0 && rss >= th->critical_mb) {
+		raise_to(r, HEALTH_CRITICAL);
+		warn(r, "rss %.1f MB is at or over the critical threshold of %g MB", rss,
+		     th->critical_mb);
+	} else if (th->warning_mb > 0 && rss >= th->warning_mb) {
+		raise_to(r, HEALTH_WARNING);
+		warn(r, "rss %.1f MB is at or over the warning threshold of %g MB", rss,
+		     th->warning_mb);
+	}
+}
+
+static void relative(struct health_report *r, const struct health_thresholds *th, double rss)
+{
+	double limit = r->limit_bytes / MIB, pct;
+
+	if (!r->limit_bytes)
+		return;
+	pct = 100.0 * rss / limit;
+	if (th->critical_percent > 0 && pct >= th->critical_percent) {
+		raise_to(r, HEALTH_CRITICAL);
+		warn(r, "rss is %.1f%% of the cgroup memory limit of %.1f MB (critical at %g%%)",
+		     pct, limit, th->critical_percent);
+	} else if (th->warning_percent > 0 && pct >= th->warning_percent) {
+		raise_to(r, HEALTH_WARNING);
+		warn(r, "rss is %.1f%% of the cgroup memory limit of %.1f MB (warning at %g%%)",
+		     pct, limit, th->warning_percent);
+	}
+}
+
+/* Growth and swap do not change the status (thresholds do) but are worth saying. */
+static void notes(struct health_report *r, double rss)
+{
+	double slope = r->fit.slope / MIB;
+
+	if (r->sustained) {
+		warn(r, "sustained growth of %.3f MB/s (r2 %.2f over %zu samples, %.0f s)", slope,
+		     r->fit.r2, r->fit.n, r->fit.span_s);
+		if (r->limit_bytes && slope > 0 && r->limit_bytes / MIB > rss)
+			warn(r, "at this rate the cgroup memory limit is reached in about %.0f s",
+			     (r->limit_bytes / MIB - rss) / slope);
+	}
+	if (r->mem.swap_kib)
+		warn(r, "%.1f MB swapped out", r->mem.swap_kib / 1024.0);
+}
+
+void health_report__evaluate(struct health_report *r, const struct health_thresholds *th)
+{
+	double rss = r->mem.rss_kib / 1024.0;
+
+	r->status = HEALTH_NORMAL;
+	r->n_warnings = 0;
+	r->sustained = r->has_fit && trend__sustained(&r->fit, &health__rss_rule);
+	absolute(r, th, rss);
+	relative(r, th, rss);
+	notes(r, rss);
+}
+
+static struct json_object *mb(double kib)
+{
+	return json_object_new_double(kib / 1024.0);
+}
+
+static void add_growth(struct json_object *o, const struct health_report *r)
+{
+	json_object_object_add(o, "growth_rate_mb_per_sec",
+			       r->has_fit ? json_object_new_double(r->fit.slope / MIB) : NULL);
+	json_object_object_add(o, "growth_r2",
+			       r->has_fit ? json_object_new_double(r->fit.r2) : NULL);
+	json_object_object_add(o, "growth_samples",
+			       json_object_new_int64(r->has_fit ? r->fit.n : 0));
+	json_object_object_add(o, "growth_window_seconds",
+			       json_object_new_double(r->has_fit ? r->fit.span_s : 0));
+	json_object_object_add(o, "sustained_growth", json_object_new_boolean(r->sustained));
+}
+
+static void add_limit(struct json_object *o, const struct health_report *r)
+{
+	json_object_object_add(o, "memory_limit_mb",
+			       r->limit_bytes ? json_object_new_double(r->limit_bytes / MIB)
+					      : NULL);
+	json_object_object_add(
+	    o, "memory_limit_percent",
+	    r->limit_bytes ? json_object_new_double(100.0 * r->mem.rss_kib * 1024 / r->limit_bytes)
+			   : NULL);
+}
+
+static struct json_object *warnings_json(const struct health_report *r)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < r->n_warnings; i++)
+		json_object_array_add(a, json_object_new_string(r->warnings[i]));
+	return a;
+}
+
+struct json_object *health_report__json(const struct health_report *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "pid", json_object_new_int64(r->pid));
+	json_object_object_add(o, "comm", json_object_new_string(r->mem.comm));
+	json_object_object_add(o, "timestamp", json_object_new_double(r->t_ns / 1e9));
+	json_object_object_add(o, "rss_mb", mb(r->mem.rss_kib));
+	json_object_object_add(o, "pss_mb", r->mem.has_pss ? mb(r->mem.pss_kib) : NULL);
+	json_object_object_add(o, "heap_inuse_mb",
+			       r->has_heap ? json_object_new_double(r->heap_inuse_bytes / MIB)
+					   : NULL);
+	json_object_object_add(o, "virtual_mb", mb(r->mem.vm_kib));
+	json_object_object_add(o, "shared_mb", mb(r->mem.shared_kib));
+	json_object_object_add(o, "swap_mb", mb(r->mem.swap_kib));
+	json_object_object_add(o, "threads", json_object_new_int64(r->mem.threads));
+	add_growth(o, r);
+	add_limit(o, r);
+	json_object_object_add(o, "threshold_status",
+			       json_object_new_string(health_status__name(r->status)));
+	json_object_object_add(o, "warnings", warnings_json(r));
+	json_object_object_add(o, "watched", json_object_new_boolean(r->watched));
+	return o;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Internal to user/heap/: the sampling math, allocator detection and probe
+ * placement, split out so the unit tests reach them without BPF.
+ */
+#ifndef BPFPROF_HEAP_INT_H
+#define BPFPROF_HEAP_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heap_keys.h"
+#include "heap/heap.h"
+
+#define HEAP_DEFAULT_RATE   (512 * 1024)
+#define HEAP_DEFAULT_BUDGET 2.0
+/* The governor never goes below this fraction of attached time. */
+#define HEAP_MIN_DUTY 0.05
+
+/* --- sampling math (heap_math.c) --- */
+
+/* 1 / (1 - exp(-size/rate)), Go's scaleHeapSample; 1 for rate <= 1. */
+double heap__scale(uint64_t size, uint64_t rate);
+/*
+ * Fills table[n] with exponential gaps of mean rate: entry i is the mean of
+ * -ln(u)*rate over u in the i-th of n equal slices of (0, 1], so the table's
+ * mean is rate exactly.
+ */
+void heap__exp_table(uint64_t rate, uint64_t *table, size_t n);
+
+/* --- allocator detection (heap_alloc.c) --- */
+
+/* One allocator entry point found in a binary. */
+struct heap_func {
+	enum heap_fn fn;
+	const char *name;
+	uint64_t file_off;  /* of the function's first instruction */
+	uint64_t probe_off; /* where the probe goes (see heap_probe__place) */
+	bool emulated;	    /* the probed instruction is emulated, not single-stepped */
+};
+
+struct heap_alloc_bin {
+	enum heap_allocator kind;
+	char path[PATH_MAX];	    /* as the process sees it */
+	char access[PATH_MAX + 32]; /* as we open it: through /proc/PID/root */
+	struct heap_func funcs[HEAP_FN_MAX * 2];
+	size_t n_funcs;
+};
+
+/* Allocator kind suggested by a binary's file name (jemalloc, tcmalloc, ...). */
+enum heap_allocator heap_alloc__kind_of_path(const char *path, bool is_exe);
+/*
+ * Chooses from a /proc/PID/maps text which mapped binary serves malloc, in
+ * symbol lookup order: the executable if defines(exe) (static or
+ * interposing), then a preloaded or linked jemalloc/tcmalloc/mimalloc that
+ * defines malloc, then libc. defines() is asked about candidates only.
+ * 0 with *kind and path filled, or -ENOENT.
+ */
+int heap_alloc__choose(const char *maps, const char *exe,
+		       bool (*defines)(const char *path, void *ctx), void *ctx,
+		       enum heap_allocator *kind, char *path, size_t path_len);
+/* Detects pid's allocator and resolves its functions and probe offsets. 0 or -errno. */
+int heap_alloc__detect(uint32_t pid, struct heap_alloc_bin *out);
+const char *heap_alloc__name(enum heap_allocator kind);
+
+/* --- probe placement (heap_probe.c) --- */
+
+/*
+ * Given the first bytes of a function, the offset of the first instruction
+ * the kernel emulates on a uprobe hit (push, nop, jmp, jcc, call) reached
+ * before anything writes an argument register or the stack pointer: there
+ * the arguments are intact and the hit costs no single-step. 0 when the
+ * entry itself is best (also when nothing better is found); *emulated says
+ * whether the chosen instruction is emulated.
+ */
+size_t heap_probe__place(const uint8_t *code, size_t len, bool *emulated);
+
+/* Cost of one trap on an emulated and on a single-stepped instruction, in ns. */
+struct heap_calib {
+	double emulated_ns;
+	double stepped_ns;
+};
+struct bpf_program;
+int heap_probe__calibrate(struct bpf_program *prog, struct heap_calib *out);
+
+/* A uprobe session link (raw BPF_LINK_CREATE): fd or -errno. */
+int heap_probe__session_link(int prog_fd, const char *path, const uint64_t *offsets,
+			     const uint64_t *cookies, uint32_t cnt, uint32_t pid);
+
+#endif
