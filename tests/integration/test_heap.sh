@@ -172,8 +172,20 @@ case_governor() {
 case_exit_mid_run() {
 	start_reaped "$HW" 64 16 1 3
 	record_heap exitrun -p "$BG_PID" -d 20 || return 1
-	grep -q 'stopped: exited' "$T/exitrun.pb.gz.raw" "$BP_ERR" 2>/dev/null ||
-		grep -q 'keep_live' "$T/exitrun.pb.gz.raw" || fail "data of the exited target lost"
+	# record ends when its last target is gone, with the data taken so far.
+	grep -q 'keep_live' "$T/exitrun.pb.gz.raw" || fail "data of the exited target lost"
+}
+
+case_exec_mid_run() {
+	HEAP_MODE=exec start_reaped "$HW" 64 16 1 3
+	local w=$BG_PID
+	record_heap execrun -p "$w" -d 8 || return 1
+	grep -q "stopped: exec'd" "$BP_ERR" "$T/execrun.pb.gz.raw" 2>/dev/null ||
+		fail "the summary does not say the target exec'd"
+	grep -q 'keep_live' "$T/execrun.pb.gz.raw" || fail "data from before the exec lost"
+	[ "$(readlink "/proc/$w/exe" 2>/dev/null)" = /bin/sleep ] ||
+		[ "$(readlink "/proc/$w/exe" 2>/dev/null)" = /usr/bin/sleep ] ||
+		fail "the workload did not exec sleep"
 }
 
 case_bad_pid() {
@@ -248,6 +260,7 @@ run_case "heap: C++ at -O2 -fomit-frame-pointer unwinds to main" case_cxx_omit_f
 run_case "heap: statically linked workload" case_static
 run_case "heap: malloc storm degrades the governor and the profile says so" case_governor
 run_case "heap: target exits mid-run" case_exit_mid_run
+run_case "heap: target execs mid-run: clean stop, data kept" case_exec_mid_run
 run_case "heap: bad PIDs and rates" case_bad_pid
 run_case "heap: serve routes" case_serve_routes
 finish

@@ -102,6 +102,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	churn(churn_mib, seconds > 1 ? seconds - 1 : 1);
 	sink = live;
+	/* A target that becomes another program: the profiler must let go of it. */
+	if (mode && !strcmp(mode, "exec"))
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
 	for (;;)
 		pause();
 	return 0;
