@@ -13,7 +13,8 @@
 # REQS (20000 requests per redis-benchmark test), TESTS (set,get,lpush,lpop),
 # SETTLE (3 s given to bpfprof to attach), TOOLS ("alone bpfprof bpfprof-r1
 # heaptrack bpftrace"), BPFPROF (build/bpfprof), KEEP=DIR (keep the logs and
-# raw results there), APPEND=1 replaces the
+# raw results there), RENDER=DIR (no measurement: the tables from a KEEP
+# directory), APPEND=1 replaces the
 # "## Heap" section of tests/bench/README.md with the command, the columns
 # and the results (the reading under them is written by hand).
 #
@@ -302,7 +303,7 @@ gov_summary() {
 	local f=$T/gov.$1.$2 calls frac
 	[ -f "$f" ] || { echo "–"; return; }
 	calls=$(awk '{ print $2 + 0 }' "$f" | median)
-	frac=$(awk '{ print $2 > 0 ? 100 * $3 / $2 : 0 }' "$f" | median)
+	frac=$(awk '{ print ($2 > 0 ? 100 * $3 / $2 : 0) }' "$f" | median)
 	awk -v calls="$calls" -v frac="$frac" '{ n++; s = $1; if ($4 != "-") { d++; v = $4 + 0; if (!lo || v < lo) lo = v; if (v > hi) hi = v } }
 		END {
 			if (d) printf "DEGRADED %d/%d, duty %s %%", d, n, lo == hi ? lo : lo "–" hi
@@ -317,23 +318,28 @@ spread() {
 }
 
 START=$EPOCHREALTIME
-echo "heap_bench: $ROUNDS rounds; tools: ${TOOLS[*]}; tight loop $SECS s x $THREADS threads, paced $PACED pairs at $PACED_RATE/s; redis $REQS requests per test ($TESTS)" >&2
-# Warm-up (page cache, CPU frequency).
-"$WORKLOAD" 0.5 1 "" 0 & w=$!
-sleep 0.1
-kill -USR1 "$w"
-wait "$w"
+if [ -n "${RENDER:-}" ]; then
+	cp -r "$RENDER"/. "$T"/ || die "cannot read $RENDER"
+else
+	echo "heap_bench: $ROUNDS rounds; tools: ${TOOLS[*]}; tight loop $SECS s x $THREADS threads, paced $PACED pairs at $PACED_RATE/s; redis $REQS requests per test ($TESTS)" >&2
+	# Warm-up (page cache, CPU frequency).
+	"$WORKLOAD" 0.5 1 "" 0 & w=$!
+	sleep 0.1
+	kill -USR1 "$w"
+	wait "$w"
 
-for r in $(seq "$ROUNDS"); do
-	for k in $(seq 0 $((${#TOOLS[@]} - 1))); do
-		tool=${TOOLS[$(((k + r) % ${#TOOLS[@]}))]}
-		measure_alloc "$tool"
-		measure_redis "$tool"
-		echo "heap_bench: round $r $tool: $(tail -1 "$T/alloc.$tool" | cut -d' ' -f1) ns/pair," \
-			"paced $(tail -1 "$T/alloc.$tool" | cut -d' ' -f2) CPU ns/pair;" \
-			"redis req/s $(tail -1 "$T/redis.$tool") ($(elapsed "$START") s)" >&2
+	for r in $(seq "$ROUNDS"); do
+		for k in $(seq 0 $((${#TOOLS[@]} - 1))); do
+			tool=${TOOLS[$(((k + r) % ${#TOOLS[@]}))]}
+			measure_alloc "$tool"
+			measure_redis "$tool"
+			echo "heap_bench: round $r $tool: $(tail -1 "$T/alloc.$tool" | cut -d' ' -f1) ns/pair," \
+				"paced $(tail -1 "$T/alloc.$tool" | cut -d' ' -f2) CPU ns/pair;" \
+				"redis req/s $(tail -1 "$T/redis.$tool") ($(elapsed "$START") s)" >&2
+		done
 	done
-done
+	echo "Run: \`tests/bench/heap_bench.sh\` (ROUNDS=$ROUNDS SECS=$SECS THREADS=$THREADS PACED=$PACED PACED_RATE=$PACED_RATE REQS=$REQS), $(date -u '+%Y-%m-%d %H:%M UTC'), Linux $(uname -r), $NCPU CPUs, load average at the end $(cut -d' ' -f1-3 /proc/loadavg); medians of $ROUNDS interleaved rounds; $(elapsed "$START") s in all." >"$T/header"
+fi
 
 alloc_table() {
 	local tool a ap v vp
@@ -382,7 +388,7 @@ trapcost() {
 
 OUT=$T/table.md
 {
-	echo "Run: \`tests/bench/heap_bench.sh\` (ROUNDS=$ROUNDS SECS=$SECS THREADS=$THREADS PACED=$PACED PACED_RATE=$PACED_RATE REQS=$REQS), $(date -u '+%Y-%m-%d %H:%M UTC'), Linux $(uname -r), $NCPU CPUs, load average at the end $(cut -d' ' -f1-3 /proc/loadavg); medians of $ROUNDS interleaved rounds; $(elapsed "$START") s in all.$(tc=$(trapcost); [ -n "$tc" ] && echo " bpfprof's calibrated trap cost: $tc ns emulated, $(trapcost 7) ns single-stepped (medians).")"
+	echo "$(cat "$T/header")$(tc=$(trapcost); [ -n "$tc" ] && echo " bpfprof's calibrated trap cost: $tc ns emulated, $(trapcost 7) ns single-stepped (medians).")"
 	echo
 	echo "Alone runs varied by $(spread "$T/alloc.alone" 1) % (tight ns per pair), $(spread "$T/alloc.alone" 2) % (paced CPU ns per pair) and $(spread "$T/redis.alone" 1) % (redis $(cut -d' ' -f1 "$T/tests") req/s) between rounds (max/min); differences smaller than that are noise."
 	echo
