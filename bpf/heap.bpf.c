@@ -119,13 +119,14 @@ static __always_inline void send_small(__u32 kind, __u32 tgid, __u32 tid, __u64 
 }
 
 /* A free (or the old block of a realloc): only sampled addresses are in live. */
-static __always_inline void on_free(__u32 tgid, __u32 tid, __u64 addr, struct heap_target *t)
+static __always_inline bool on_free(__u32 tgid, __u32 tid, __u64 addr, struct heap_target *t)
 {
 	struct heap_live_key k = {.tgid = tgid, .addr = addr};
 
 	if (!addr || bpf_map_delete_elem(&live, &k))
-		return;
+		return false;
 	send_small(HEAP_EV_FREE, tgid, tid, addr, t);
+	return true;
 }
 
 static __always_inline __u64 request_size(struct pt_regs *ctx, __u32 fn)
@@ -157,8 +158,11 @@ static __always_inline bool on_entry(struct pt_regs *ctx)
 		return false;
 	t->traps++;
 	t->calls++;
+	/* The governor prices frees apart: a tracked one also sends a record. */
 	if (fn == HEAP_FN_FREE) {
-		on_free(tgid, tid, PT_REGS_PARM1(ctx), t);
+		t->frees++;
+		if (on_free(tgid, tid, PT_REGS_PARM1(ctx), t))
+			t->frees_tracked++;
 		return false;
 	}
 	if (fn == HEAP_FN_REALLOC || fn == HEAP_FN_REALLOCARRAY)

@@ -16,7 +16,7 @@
 #define HEAP_DEFAULT_MAX_LIVE 262144
 #define HEAP_DEFAULT_MAX_PIDS 64
 #define HEAP_THREAD_ENTRIES   65536
-#define HEAP_RINGBUF_BYTES    (8 << 20)
+#define HEAP_RINGBUF_BYTES    (2 << 20)
 /* Stacks unwound in BPF and not yet read by user space (all targets). */
 #define HEAP_STACK_ENTRIES 16384
 
@@ -54,13 +54,15 @@ struct heap_thread {
 
 /* Per-target counters (per-CPU hash keyed by tgid). */
 struct heap_target {
-	__u64 traps;	    /* probe hits: entries and returns */
-	__u64 calls;	    /* allocator entries (allocs and frees) */
-	__u64 sampled;	    /* allocations sampled */
-	__u64 live_full;    /* sampled but not tracked: live map full */
-	__u64 ring_drops;   /* events lost: ring buffer full */
-	__u64 thread_drops; /* no per-thread state: thread map full */
-	__u64 stack_errs;   /* user stack could not be read or stored */
+	__u64 traps;	     /* probe hits: entries and returns */
+	__u64 calls;	     /* allocator entries (allocs and frees) */
+	__u64 frees;	     /* of which frees (free, delete, sdallocx...) */
+	__u64 frees_tracked; /* frees of a sampled block: these send a record */
+	__u64 sampled;	     /* allocations sampled: paid a return trap, a walk, a record */
+	__u64 live_full;     /* sampled but not tracked: live map full */
+	__u64 ring_drops;    /* events lost: ring buffer full */
+	__u64 thread_drops;  /* no per-thread state: thread map full */
+	__u64 stack_errs;    /* user stack could not be read or stored */
 };
 
 enum heap_event_kind {

@@ -33,8 +33,8 @@ SECS=${SECS:-3}
 THREADS=${THREADS:-1}
 PACED=${PACED:-5000}
 PACED_RATE=${PACED_RATE:-5000}
-REQS=${REQS:-20000}
-TESTS=${TESTS:-set,get,lpush,lpop}
+REQS=${REQS:-100000}
+TESTS=${TESTS:-set,get}
 SETTLE=${SETTLE:-3}
 BPFPROF=${BPFPROF:-build/bpfprof}
 HEAPTRACK_ATTACH=${HEAPTRACK_ATTACH:-0}
@@ -228,24 +228,29 @@ stop_target() {
 }
 
 # governor TOOL KIND: bpfprof's record summary, condensed: "sessions|uretprobes
-# calls sampled degraded-duty%|- projected% trap-ns-emulated trap-ns-stepped".
+# calls sampled degraded-duty%|- projected% trap-ns-emulated trap-ns-stepped
+# call-ns-unsampled call-ns-sampled".
 governor() {
 	local f=$T/agent.log
 	case $1 in bpfprof*) ;; *) return ;; esac
 	awk '
 		/trap cost/ { for (i = 1; i <= NF; i++) if ($i == "cost") { tc = $(i + 1); ts = $(i + 4) } }
+		/cost per call/ { for (i = 1; i <= NF; i++) if ($i == "call") { cu = $(i + 1); cs = $(i + 4) } }
 		/heap PID .*probes/ {
 			ses = /uprobe sessions/ ? "sessions" : "uretprobes"
 			for (i = 1; i <= NF; i++) {
 				if ($i == "calls,") calls = $(i - 1)
-				if ($i == "sampled;") samp = $(i - 1)
+				if ($i == "sampled,") samp = $(i - 1)
 			}
 		}
 		/governor:/ { for (i = 1; i <= NF; i++) if ($i == "projected") proj = $(i + 1) }
 		/governor degraded heap profiling to/ {
 			for (i = 1; i <= NF; i++) if ($i == "to") duty = $(i + 1)
 		}
-		END { printf "%s %s %s %s %s %s %s\n", ses, calls, samp, duty ? duty : "-", proj, tc, ts }
+		END {
+			printf "%s %s %s %s %s %s %s %s %s\n", ses, calls + 0, samp + 0, duty ? duty : "-",
+				proj + 0, tc + 0, ts + 0, cu + 0, cs + 0
+		}
 	' "$f" >>"$T/gov.$2.$1"
 	cat "$f" >>"$T/log.$2.$1"
 }
@@ -381,14 +386,15 @@ redis_table() {
 	done
 }
 
-# trapcost [FIELD]: median calibrated trap cost (6: emulated, 7: single-stepped).
+# trapcost [FIELD]: median calibrated cost (6: emulated trap, 7: single-stepped
+# trap, 8: unsampled call, 9: sampled call).
 trapcost() {
 	cat "$T"/gov.*.bpfprof* 2>/dev/null | awk -v f="${1:-6}" '{ print $f }' | median | awk 'NF && $1 > 0 { printf "%.0f", $1 }'
 }
 
 OUT=$T/table.md
 {
-	echo "$(cat "$T/header")$(tc=$(trapcost); [ -n "$tc" ] && echo " bpfprof's calibrated trap cost: $tc ns emulated, $(trapcost 7) ns single-stepped (medians).")"
+	echo "$(cat "$T/header")$(tc=$(trapcost); [ -n "$tc" ] && echo " bpfprof's calibrated trap cost: $tc ns emulated, $(trapcost 7) ns single-stepped; per call $(trapcost 8) ns unsampled, $(trapcost 9) ns sampled (medians).")"
 	echo
 	echo "Alone runs varied by $(spread "$T/alloc.alone" 1) % (tight ns per pair), $(spread "$T/alloc.alone" 2) % (paced CPU ns per pair) and $(spread "$T/redis.alone" 1) % (redis $(cut -d' ' -f1 "$T/tests") req/s) between rounds (max/min); differences smaller than that are noise."
 	echo
@@ -410,7 +416,7 @@ section() {
 ## Heap
 
 ```
-tests/bench/heap_bench.sh      # root; knobs: ROUNDS=3 SECS=3 THREADS=1 PACED=5000 PACED_RATE=5000 REQS=20000 APPEND=1
+tests/bench/heap_bench.sh      # root; knobs: ROUNDS=3 SECS=3 THREADS=1 PACED=5000 PACED_RATE=5000 REQS=100000 TESTS=set,get APPEND=1
 ```
 
 Two targets, each alone and under four heap profilers, in one run,

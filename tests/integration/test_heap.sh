@@ -114,6 +114,11 @@ case_jemalloc() {
 	record_heap je -p "$HW_PID" -d 7 || return 1
 	grep -q 'heap PID [0-9]*: jemalloc' "$BP_ERR" || fail "allocator not detected as jemalloc"
 	within "$(sumv "$T/je.pb.gz" '^keep_live$' 3)" $((32 * MIB)) 15 "jemalloc live"
+	# jemalloc's free must be probed: churned blocks are freed, so not in use.
+	local churn_inuse
+	churn_inuse=$(sumv "$T/je.pb.gz" '^churn_once$' 3)
+	[ "$churn_inuse" -le $((4 * MIB)) ] || fail "jemalloc churn inuse_space = $churn_inuse, want near 0 (frees not seen?)"
+	grep -Eq 'heap PID [0-9]*: .* [1-9][0-9]* frees' "$BP_ERR" || fail "jemalloc: no frees counted"
 }
 
 # Stacks of new: operator new, the function that called it, then its callers to main.
@@ -167,6 +172,30 @@ case_governor() {
 	grep -q 'governor degraded heap profiling to [0-9]*% duty cycle' "$T/storm.pb.gz.raw" ||
 		fail "profile does not say the governor degraded"
 	grep -q 'DEGRADED' "$BP_ERR" || fail "summary does not say the governor degraded"
+}
+
+# R=1 storm: the governor must price a sampled call at what it really costs.
+# The check compares per-pair costs, not wall time or throughput: both sides
+# are thread CPU time (the trap and the BPF programs are charged to the
+# trapping thread), so a loaded 2-core VM stretches neither. Throughput
+# alone vs governed would not tell: detached, a storm runs ~1000x faster,
+# so even a 10x mispriced governor keeps most of the throughput. Before
+# per-kind pricing the governor charged ~3 traps x ~0.45 us per pair
+# against ~4 us measured; now the calibrated pair (sampled allocation +
+# free of a sampled block) must be within 3x of what the workload measures
+# fully attached at 500 pairs/s (under budget, so not duty-cycled).
+case_governor_r1_cost() {
+	HEAP_MODE=paced "$HW" 0 0 3 3 >"$T/paced.out" 2>&1 &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+	record_heap r1storm -p "$BG_PID" -R 1 -d 9 || return 1
+	grep -q 'DEGRADED' "$BP_ERR" || fail "R=1 storm: the governor did not degrade"
+	local measured calib
+	measured=$(awk '/^alone_ns/ { print $4 - $2 }' "$T/paced.out")
+	calib=$(awk '/cost per call/ { for (i = 1; i <= NF; i++) { if ($(i + 1) == "ns" && $(i + 2) == "sampled,") s = $i; if ($(i + 2) == "free" && $(i + 3) == "of") f = $i } } END { print s + f }' "$BP_ERR")
+	[ -n "$measured" ] || { fail "workload printed no paced figures: $(cat "$T/paced.out")"; return 1; }
+	awk -v m="$measured" -v c="$calib" 'BEGIN { exit !(m > 0 && c > 0 && c <= 3 * m && m <= 3 * c) }' ||
+		fail "calibrated sampled pair $calib ns vs measured $measured ns per pair: not within 3x"
 }
 
 case_exit_mid_run() {
@@ -259,6 +288,7 @@ run_case "heap: C++ new/delete, new's caller on the stack" case_cxx
 run_case "heap: C++ at -O2 -fomit-frame-pointer unwinds to main" case_cxx_omit_fp
 run_case "heap: statically linked workload" case_static
 run_case "heap: malloc storm degrades the governor and the profile says so" case_governor
+run_case "heap: R=1 storm degrades; sampled calls priced within 3x of measured" case_governor_r1_cost
 run_case "heap: target exits mid-run" case_exit_mid_run
 run_case "heap: target execs mid-run: clean stop, data kept" case_exec_mid_run
 run_case "heap: bad PIDs and rates" case_bad_pid

@@ -77,16 +77,33 @@ static void test_place(void **state)
 	static const uint8_t pm[] = { 0x80, 0x3d, 0x01, 0x02, 0x14, 0x00, 0x00, 0x41, 0x54 };
 	/* reallocarray: mov %rsi,%rax; mul %rdx (writes rdx): nothing safe -> 0, stepped. */
 	static const uint8_t ra[] = { 0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2, 0x48, 0x89, 0xc6 };
+	/*
+	 * jemalloc 5.3 free: mov %rdi,%rax; mov x(%rip),%rdx; mov %rdi,%rcx; shr;
+	 * and; and; add %fs:0,%rax; add %rdx,%rax; cmp; jne at 0x30. Only rdi
+	 * matters to free: rdx and rcx may change before the probe.
+	 */
+	static const uint8_t je_free[] = {
+		0x48, 0x89, 0xf8, 0x48, 0x8b, 0x15, 0x0e, 0x53, 0x0a, 0x00, 0x48, 0x89, 0xf9,
+		0x48, 0xc1, 0xe8, 0x1a, 0x48, 0x81, 0xe1, 0x00, 0x00, 0x00, 0xc0, 0x25, 0xf0,
+		0x00, 0x00, 0x00, 0x64, 0x48, 0x03, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00, 0x48,
+		0x01, 0xd0, 0x48, 0x3b, 0x88, 0xb0, 0x01, 0x00, 0x00, 0x0f, 0x85, 0x8a, 0x00,
+		0x00, 0x00,
+	};
 	bool emu;
 
 	(void)state;
-	assert_int_equal(heap_probe__place(free_, sizeof(free_), &emu), 3);
+	assert_int_equal(heap_probe__place(free_, sizeof(free_), 1, &emu), 3);
 	assert_true(emu);
-	assert_int_equal(heap_probe__place(malloc_, sizeof(malloc_), &emu), 0);
+	assert_int_equal(heap_probe__place(malloc_, sizeof(malloc_), 1, &emu), 0);
 	assert_true(emu);
-	assert_int_equal(heap_probe__place(pm, sizeof(pm), &emu), 7);
+	assert_int_equal(heap_probe__place(pm, sizeof(pm), 3, &emu), 7);
 	assert_true(emu);
-	assert_int_equal(heap_probe__place(ra, sizeof(ra), &emu), 0);
+	assert_int_equal(heap_probe__place(ra, sizeof(ra), 3, &emu), 0);
+	assert_false(emu);
+	assert_int_equal(heap_probe__place(je_free, sizeof(je_free), 1, &emu), 0x30);
+	assert_true(emu);
+	/* With three arguments the write of rdx (the third) stops it at the entry. */
+	assert_int_equal(heap_probe__place(je_free, sizeof(je_free), 3, &emu), 0);
 	assert_false(emu);
 }
 

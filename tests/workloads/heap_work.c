@@ -8,6 +8,10 @@
  * `seconds` passes). Prints "ready" once the live set is in place.
  * Modes by the HEAP_MODE environment variable:
  *   storm    malloc/free of 32 bytes in a tight loop (the governor test)
+ *   paced    times 100000 pairs alone at once, then after the wait `seconds`
+ *            of 500 pairs/s in bursts of 10 (the profiler attached and under
+ *            budget), prints "alone_ns A paced_ns P pairs N" (thread CPU ns
+ *            per pair), then storms
  *   calloc   the live set via calloc/realloc/posix_memalign instead
  */
 #include <stdio.h>
@@ -81,6 +85,43 @@ __attribute__((noinline)) static void storm(void)
 	}
 }
 
+static long long thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	/* Uprobe traps and BPF programs are charged to the trapping thread. */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* CPU ns per malloc+free pair over n pairs. */
+__attribute__((noinline)) static double pairs_cpu_ns(long n)
+{
+	long long t0 = thread_cpu_ns();
+
+	for (long i = 0; i < n; i++) {
+		void *p = malloc(32);
+
+		sink = p;
+		free(p);
+	}
+	return (double)(thread_cpu_ns() - t0) / n;
+}
+
+__attribute__((noinline)) static void paced(double alone_ns, double seconds)
+{
+	struct timespec gap = { 0, 20000000 };
+	long bursts = (long)(seconds * 50), n = 0;
+	double sum = 0;
+
+	for (long b = 0; b < bursts; b++, n += 10) {
+		sum += pairs_cpu_ns(10) * 10;
+		nanosleep(&gap, NULL);
+	}
+	printf("alone_ns %.1f paced_ns %.1f pairs %ld\n", alone_ns, n ? sum / n : 0, n);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	size_t churn_mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 1024;
@@ -89,9 +130,13 @@ int main(int argc, char **argv)
 	const char *mode = getenv("HEAP_MODE");
 	void **live;
 
+	double alone_ns = mode && !strcmp(mode, "paced") ? pairs_cpu_ns(100000) : 0;
+
 	/* Wait for the profiler to attach: it sends SIGCONT, or a second passes. */
 	sleep(argc > 4 ? atoi(argv[4]) : 1);
-	if (mode && !strcmp(mode, "storm"))
+	if (mode && !strcmp(mode, "paced"))
+		paced(alone_ns, seconds);
+	if (mode && (!strcmp(mode, "storm") || !strcmp(mode, "paced")))
 		storm();
 	live = calloc(live_mib ?: 1, sizeof(void *));
 	if (!live)

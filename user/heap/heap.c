@@ -28,7 +28,7 @@
 
 /* --- probes --- */
 
-static void detach(struct heap_proc *p)
+void heap_proc__detach(struct heap_proc *p)
 {
 	if (p->sess_fd >= 0)
 		close(p->sess_fd);
@@ -41,7 +41,7 @@ static void detach(struct heap_proc *p)
 
 static int attach_session(struct heap_tracker *t, struct heap_proc *p)
 {
-	uint64_t offs[HEAP_FN_MAX * 4], cookies[HEAP_FN_MAX * 4];
+	uint64_t offs[HEAP_MAX_FUNCS], cookies[HEAP_MAX_FUNCS];
 
 	for (size_t i = 0; i < p->bin.n_funcs; i++) {
 		offs[i] = p->bin.funcs[i].probe_off;
@@ -83,7 +83,7 @@ static int attach_uretprobes(struct heap_tracker *t, struct heap_proc *p)
 	return err;
 }
 
-static int attach(struct heap_tracker *t, struct heap_proc *p)
+int heap_proc__attach(struct heap_tracker *t, struct heap_proc *p)
 {
 	int err = -EOPNOTSUPP;
 
@@ -96,7 +96,7 @@ static int attach(struct heap_tracker *t, struct heap_proc *p)
 	if (err) {
 		err = attach_uretprobes(t, p);
 		if (err)
-			detach(p);
+			heap_proc__detach(p);
 	}
 	p->attached = !err;
 	if (!err)
@@ -117,6 +117,8 @@ static int read_counters(struct heap_tracker *t, uint32_t pid, struct heap_targe
 	for (int c = 0; c < t->n_cpus; c++) {
 		sum->traps += t->pcpu[c].traps;
 		sum->calls += t->pcpu[c].calls;
+		sum->frees += t->pcpu[c].frees;
+		sum->frees_tracked += t->pcpu[c].frees_tracked;
 		sum->sampled += t->pcpu[c].sampled;
 		sum->live_full += t->pcpu[c].live_full;
 		sum->ring_drops += t->pcpu[c].ring_drops;
@@ -127,7 +129,7 @@ static int read_counters(struct heap_tracker *t, uint32_t pid, struct heap_targe
 }
 
 /* A stopped target's entries would hold the bounded live map forever. */
-static void purge_live(struct heap_tracker *t, uint32_t pid)
+void heap_proc__purge_live(struct heap_tracker *t, uint32_t pid)
 {
 	int fd = bpf_map__fd(t->skel->maps.live);
 	struct heap_live_key k, next, *prev = NULL;
@@ -149,10 +151,10 @@ static void stop_proc(struct heap_tracker *t, struct heap_proc *p, const char *w
 {
 	if (!p->alive)
 		return;
-	detach(p);
+	heap_proc__detach(p);
 	read_counters(t, p->pid, &p->counters);
 	bpf_map__delete_elem(t->skel->maps.targets, &p->pid, sizeof(p->pid), 0);
-	purge_live(t, p->pid);
+	heap_proc__purge_live(t, p->pid);
 	p->alive = false;
 	p->stop_reason = why;
 }
@@ -240,19 +242,40 @@ out:
 
 /* --- governor --- */
 
-/* Projects the cost of full attachment from the traps counted while attached. */
+/*
+ * CPU ns the calls counted between last and c took: each kind at its own
+ * price. Sampled calls cost ~20x an unsampled one (return trap, stack walk,
+ * record), so pricing every trap alike under-projected R=1 about 10x.
+ * realloc's free of a sampled block is priced as part of the allocation.
+ */
+static double calls_cost_ns(const struct heap_costs *k, const struct heap_target *c,
+			    const struct heap_target *last)
+{
+	double calls = c->calls - last->calls, frees = c->frees - last->frees;
+	double sampled = c->sampled - last->sampled;
+	double tracked = c->frees_tracked - last->frees_tracked;
+	double unsampled = calls - frees - sampled;
+
+	return (unsampled > 0 ? unsampled : 0) * k->call_ns + sampled * k->sampled_ns +
+	       (frees - tracked) * k->free_ns + tracked * k->free_tracked_ns;
+}
+
+/* Projects the cost of full attachment from the calls counted while attached. */
 static void governor_measure(struct heap_tracker *t, struct heap_proc *p)
 {
-	double budget = t->opts.budget_cpu_percent;
+	double budget = t->opts.budget_cpu_percent, per_s;
 	struct heap_target c;
 
 	if (read_counters(t, p->pid, &c))
 		return;
 	if (p->attached_ns >= GOV_PERIOD_NS / 50) {
-		p->traps_per_s = (double)(c.traps - p->last_traps) * 1e9 / p->attached_ns;
-		p->projected = p->traps_per_s * p->trap_cost_ns / 1e9 * 100.0;
+		per_s = 1e9 / p->attached_ns;
+		p->traps_per_s = (double)(c.traps - p->last.traps) * per_s;
+		p->calls_per_s = (double)(c.calls - p->last.calls) * per_s;
+		p->sampled_per_s = (double)(c.sampled - p->last.sampled) * per_s;
+		p->projected = calls_cost_ns(&p->cost, &c, &p->last) * per_s / 1e9 * 100.0;
 	}
-	p->last_traps = c.traps;
+	p->last = c;
 	p->counters = c;
 	if (p->projected > budget) {
 		p->degraded = p->ever_degraded = true;
@@ -267,6 +290,25 @@ static void governor_measure(struct heap_tracker *t, struct heap_proc *p)
 	}
 }
 
+/*
+ * A load that starts while the probes are fully attached would otherwise
+ * run at full cost until the period ends (a second): check every
+ * GOV_FAST_NS whether the cost so far already spent this period's budget.
+ */
+static bool governor_over_early(struct heap_tracker *t, struct heap_proc *p, int64_t now)
+{
+	struct heap_target c;
+	double spent_ns;
+
+	if (p->degraded || !p->attached || now - p->last_fast < GOV_FAST_NS)
+		return false;
+	p->last_fast = now;
+	if (now - p->period_start < GOV_FAST_NS || read_counters(t, p->pid, &c))
+		return false;
+	spent_ns = calls_cost_ns(&p->cost, &c, &p->last);
+	return spent_ns > t->opts.budget_cpu_percent / 100.0 * (double)(now - p->period_start);
+}
+
 static void governor_tick(struct heap_tracker *t, struct heap_proc *p, int64_t now)
 {
 	bool want;
@@ -277,17 +319,17 @@ static void governor_tick(struct heap_tracker *t, struct heap_proc *p, int64_t n
 		p->attached_ns += now - p->attach_since;
 		p->attach_since = now;
 	}
-	if (now - p->period_start >= GOV_PERIOD_NS) {
+	if (now - p->period_start >= GOV_PERIOD_NS || governor_over_early(t, p, now)) {
 		governor_measure(t, p);
 		p->period_start = now;
 		p->attached_ns = 0;
 	}
 	want = !p->degraded || now - p->period_start < p->duty * GOV_PERIOD_NS;
 	if (want && !p->attached) {
-		if (attach(t, p))
+		if (heap_proc__attach(t, p))
 			stop_proc(t, p, "could not re-attach");
 	} else if (!want && p->attached) {
-		detach(p);
+		heap_proc__detach(p);
 	}
 }
 
@@ -351,6 +393,20 @@ static int load_skel(struct heap_tracker *t, bool sessions)
 	return 0;
 }
 
+/* Per-call costs; without them, figures measured on the development VM (R=1: ~12 us a pair). */
+static void calibrate_calls(struct heap_tracker *t)
+{
+	int err = heap_calib__calls(t);
+
+	if (!err && t->calib.sampled_ns > 0)
+		return;
+	fprintf(stderr, "bpfprof: heap: call cost calibration failed (%s); assuming defaults\n",
+		strerror(err ? -err : EIO));
+	t->calib.call_ns = t->calib.free_ns = 1.5 * t->calib.emulated_ns;
+	t->calib.sampled_ns = 10000;
+	t->calib.free_tracked_ns = 2000;
+}
+
 static int start_bpf(struct heap_tracker *t)
 {
 	int err = t->opts.no_session ? -EOPNOTSUPP : load_skel(t, true);
@@ -382,6 +438,7 @@ static int start_bpf(struct heap_tracker *t)
 		t->calib.emulated_ns = 1000;
 		t->calib.stepped_ns = 7000;
 	}
+	calibrate_calls(t);
 	return 0;
 }
 
@@ -434,7 +491,7 @@ static void free_proc(struct heap_proc *p)
 {
 	if (!p)
 		return;
-	detach(p);
+	heap_proc__detach(p);
 	live_tab__free(&p->live);
 	agg_tab__free(&p->agg);
 	free(p);
@@ -477,6 +534,24 @@ static double func_cost(const struct heap_tracker *t, const struct heap_proc *p,
 	return t->calib.emulated_ns;
 }
 
+/*
+ * The calls were calibrated on emulated probes: where this target's malloc
+ * or free probe is single-stepped, each call of that side pays the
+ * difference. malloc and free are the hot pair: their probes set it.
+ */
+static void proc_costs(const struct heap_tracker *t, struct heap_proc *p)
+{
+	const struct heap_calib *c = &t->calib;
+	double alloc_x = func_cost(t, p, HEAP_FN_MALLOC) - c->emulated_ns;
+	double free_x = func_cost(t, p, HEAP_FN_FREE) - c->emulated_ns;
+
+	p->trap_cost_ns = (func_cost(t, p, HEAP_FN_MALLOC) + func_cost(t, p, HEAP_FN_FREE)) / 2;
+	p->cost.call_ns = c->call_ns + alloc_x;
+	p->cost.sampled_ns = c->sampled_ns + alloc_x;
+	p->cost.free_ns = c->free_ns + free_x;
+	p->cost.free_tracked_ns = c->free_tracked_ns + free_x;
+}
+
 static void read_comm(uint32_t pid, char *comm, size_t len)
 {
 	char path[64];
@@ -505,15 +580,15 @@ static struct heap_proc *new_proc(struct heap_tracker *t, uint32_t pid, int *err
 	p->live.max = t->opts.max_live;
 	p->agg.max = MAX_AGG_PER_PID;
 	p->started_ns = clock_ns(CLOCK_REALTIME);
-	p->period_start = clock_ns(CLOCK_MONOTONIC);
+	/* Backdated so the first measurement comes GOV_FIRST_NS after attaching. */
+	p->period_start = clock_ns(CLOCK_MONOTONIC) - GOV_PERIOD_NS + GOV_FIRST_NS;
 	read_comm(pid, p->comm, sizeof(p->comm));
 	*err = heap_alloc__detect(pid, &p->bin);
 	if (*err) {
 		free(p);
 		return NULL;
 	}
-	/* malloc and free are the hot pair: their probes set the cost of a trap. */
-	p->trap_cost_ns = (func_cost(t, p, HEAP_FN_MALLOC) + func_cost(t, p, HEAP_FN_FREE)) / 2;
+	proc_costs(t, p);
 	return p;
 }
 
@@ -533,7 +608,7 @@ static int start_proc(struct heap_tracker *t, struct heap_proc *p)
 		return err == -E2BIG ? -ENOSPC : err;
 	pipeline__on_pid(t->pl, p->pid, 1 /* PID_EVENT_NEW */);
 	heap_stacks__add_pid(t, p->pid);
-	err = attach(t, p);
+	err = heap_proc__attach(t, p);
 	if (err) {
 		bpf_map__delete_elem(t->skel->maps.targets, &p->pid, sizeof(p->pid), 0);
 		return err;
@@ -682,7 +757,10 @@ static void fill_stats(const struct heap_tracker *t, const struct heap_proc *p,
 	o->attached = p->alive;
 	o->sessions = p->sessions;
 	o->trap_cost_ns = p->trap_cost_ns;
+	o->cost = p->cost;
 	o->traps_per_s = p->traps_per_s;
+	o->calls_per_s = p->calls_per_s;
+	o->sampled_per_s = p->sampled_per_s;
 	o->projected_cpu_percent = p->projected;
 	o->degraded = p->degraded;
 	o->duty_cycle = p->degraded ? p->duty : 1.0;
@@ -717,27 +795,35 @@ void heap_tracker__print_summary(struct heap_tracker *t, FILE *f)
 		"bpfprof: heap: trap cost %.0f ns emulated, %.0f ns single-stepped; sampling every "
 		"%" PRIu64 " bytes\n",
 		t->calib.emulated_ns, t->calib.stepped_ns, t->opts.sample_bytes);
+	fprintf(f,
+		"bpfprof: heap: cost per call %.0f ns unsampled, %.0f ns sampled, %.0f ns free, "
+		"%.0f ns free of a sampled block (calibrated in %.0f ms)\n",
+		t->calib.call_ns, t->calib.sampled_ns, t->calib.free_ns, t->calib.free_tracked_ns,
+		t->calib.calls_ms);
 	heap_stacks__print_summary(t, f);
 	for (size_t i = 0; i < t->n_procs; i++) {
 		const struct heap_proc *p = t->procs[i];
 
 		fill_stats(t, p, &s);
-		fprintf(f,
-			"bpfprof: heap PID %" PRIu32 ": %s %s, %zu probes (%s), %" PRIu64
-			" calls, %" PRIu64
-			" sampled; in use %.1f MiB, allocated %.1f MiB (estimates)%s%s\n",
-			p->pid, heap_alloc__name(p->bin.kind), p->bin.path, p->bin.n_funcs,
-			p->sessions ? "uprobe sessions" : "uprobes + uretprobes",
-			(uint64_t)p->counters.calls, (uint64_t)p->counters.sampled,
-			s.inuse_bytes_est / 1048576.0, s.alloc_bytes_est / 1048576.0,
-			p->stop_reason ? "; stopped: " : "", p->stop_reason ? p->stop_reason : "");
+		fprintf(
+		    f,
+		    "bpfprof: heap PID %" PRIu32 ": %s %s, %zu probes (%s), %" PRIu64
+		    " calls, %" PRIu64 " sampled, %" PRIu64 " frees (%" PRIu64
+		    " of sampled blocks); in use %.1f MiB, allocated %.1f MiB (estimates)%s%s\n",
+		    p->pid, heap_alloc__name(p->bin.kind), p->bin.path, p->bin.n_funcs,
+		    p->sessions ? "uprobe sessions" : "uprobes + uretprobes",
+		    (uint64_t)p->counters.calls, (uint64_t)p->counters.sampled,
+		    (uint64_t)p->counters.frees, (uint64_t)p->counters.frees_tracked,
+		    s.inuse_bytes_est / 1048576.0, s.alloc_bytes_est / 1048576.0,
+		    p->stop_reason ? "; stopped: " : "", p->stop_reason ? p->stop_reason : "");
 		fprintf(f,
 			"bpfprof: heap PID %" PRIu32 ": dropped %" PRIu64
 			" untracked (live map full), %" PRIu64 " events (ring full), %" PRIu64
-			" stacks; governor: %.0f traps/s, projected %.2f%% of a CPU%s\n",
+			" stacks; governor: %.0f calls/s (%.0f sampled), %.0f traps/s, projected "
+			"%.2f%% of a CPU%s\n",
 			p->pid, s.live_dropped, (uint64_t)p->counters.ring_drops,
 			(uint64_t)(p->stack_dropped + p->agg_dropped + p->counters.stack_errs),
-			p->traps_per_s, p->projected,
+			p->calls_per_s, p->sampled_per_s, p->traps_per_s, p->projected,
 			p->ever_degraded ? ", DEGRADED to duty cycle" : "");
 		if (p->ever_degraded)
 			fprintf(f,
@@ -805,11 +891,17 @@ void heap_tracker__write_metrics(struct heap_tracker *t, FILE *f)
 	size_t n = 0;
 
 	fprintf(f,
-		"# HELP bpfprof_heap_trap_cost_seconds Calibrated cost of one uprobe trap.\n"
+		"# HELP bpfprof_heap_trap_cost_seconds Calibrated cost of one uprobe trap "
+		"(emulated, single_step) and of one allocator call by kind.\n"
 		"# TYPE bpfprof_heap_trap_cost_seconds gauge\n"
 		"bpfprof_heap_trap_cost_seconds{kind=\"emulated\"} %.9f\n"
-		"bpfprof_heap_trap_cost_seconds{kind=\"single_step\"} %.9f\n",
-		t->calib.emulated_ns / 1e9, t->calib.stepped_ns / 1e9);
+		"bpfprof_heap_trap_cost_seconds{kind=\"single_step\"} %.9f\n"
+		"bpfprof_heap_trap_cost_seconds{kind=\"call_unsampled\"} %.9f\n"
+		"bpfprof_heap_trap_cost_seconds{kind=\"call_sampled\"} %.9f\n"
+		"bpfprof_heap_trap_cost_seconds{kind=\"free\"} %.9f\n"
+		"bpfprof_heap_trap_cost_seconds{kind=\"free_sampled\"} %.9f\n",
+		t->calib.emulated_ns / 1e9, t->calib.stepped_ns / 1e9, t->calib.call_ns / 1e9,
+		t->calib.sampled_ns / 1e9, t->calib.free_ns / 1e9, t->calib.free_tracked_ns / 1e9);
 	pthread_mutex_lock(&t->mu);
 	st = calloc(t->n_procs ? t->n_procs : 1, sizeof(*st));
 	for (size_t i = 0; st && i < t->n_procs; i++)
@@ -817,8 +909,8 @@ void heap_tracker__write_metrics(struct heap_tracker *t, FILE *f)
 	pthread_mutex_unlock(&t->mu);
 	if (!st)
 		return;
-	metric_family(f, "bpfprof_heap_attached", "gauge", "1 while the target's probes are attached.",
-		      st, n, m_attached);
+	metric_family(f, "bpfprof_heap_attached", "gauge",
+		      "1 while the target's probes are attached.", st, n, m_attached);
 	metric_family(f, "bpfprof_heap_degraded", "gauge",
 		      "1 while the governor duty-cycles the target's probes.", st, n, m_degraded);
 	metric_family(f, "bpfprof_heap_duty_cycle", "gauge",

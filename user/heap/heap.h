@@ -46,6 +46,14 @@ enum heap_allocator {
 	HEAP_ALLOC_STATIC, /* malloc defined inside a statically linked executable */
 };
 
+/* Projected ns per allocator call, by kind, on one target's probes. */
+struct heap_costs {
+	double call_ns;	   /* allocation, not sampled */
+	double sampled_ns; /* allocation, sampled */
+	double free_ns;	   /* free of a block not sampled */
+	double free_tracked_ns;
+};
+
 struct heap_pid_stats {
 	uint32_t pid;
 	enum heap_allocator allocator;
@@ -53,8 +61,11 @@ struct heap_pid_stats {
 	bool attached;		    /* false once the target exited or unmapped its allocator */
 	bool sessions;		    /* uprobe sessions (no return trap on unsampled calls) in use */
 	double trap_cost_ns;	    /* calibrated cost of one trap */
+	struct heap_costs cost;	    /* calibrated, plus single-steps where probes need them */
 	double traps_per_s;	    /* measured over the last governor period */
-	double projected_cpu_percent; /* traps_per_s * trap_cost, as % of one CPU */
+	double calls_per_s;	    /* allocator calls, idem */
+	double sampled_per_s;	    /* of which sampled allocations */
+	double projected_cpu_percent; /* calls of each kind/s x its cost, as % of one CPU */
 	bool degraded;		      /* governor duty-cycling the probes */
 	double duty_cycle;	      /* fraction of time attached, 1.0 when not degraded */
 	uint64_t inuse_bytes_est;     /* unbiased estimate of live heap bytes */

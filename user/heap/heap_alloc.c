@@ -27,7 +27,9 @@ struct fn_name {
 
 /*
  * glibc's reallocarray tail-calls realloc (probed), and its aligned_alloc is
- * memalign: aliases at one address are probed once.
+ * memalign: aliases at one address are probed once. jemalloc's extended
+ * API (mallocx, rallocx, dallocx, sdallocx) and C23's sized frees take the
+ * pointer or size in the same argument as the function of their kind.
  */
 static const struct fn_name fn_names[] = {
     {"malloc", HEAP_FN_MALLOC, false},
@@ -40,18 +42,32 @@ static const struct fn_name fn_names[] = {
     {"valloc", HEAP_FN_MALLOC, false},
     {"pvalloc", HEAP_FN_MALLOC, false},
     {"free", HEAP_FN_FREE, false},
+    {"free_sized", HEAP_FN_FREE, false},
+    {"free_aligned_sized", HEAP_FN_FREE, false},
+    {"mallocx", HEAP_FN_MALLOC, false},
+    {"rallocx", HEAP_FN_REALLOC, false},
+    {"dallocx", HEAP_FN_FREE, false},
+    {"sdallocx", HEAP_FN_FREE, false},
     {"_Znwm", HEAP_FN_MALLOC, true},
     {"_Znam", HEAP_FN_MALLOC, true},
     {"_ZnwmRKSt9nothrow_t", HEAP_FN_MALLOC, true},
     {"_ZnamRKSt9nothrow_t", HEAP_FN_MALLOC, true},
     {"_ZnwmSt11align_val_t", HEAP_FN_MALLOC, true},
     {"_ZnamSt11align_val_t", HEAP_FN_MALLOC, true},
+    {"_ZnwmSt11align_val_tRKSt9nothrow_t", HEAP_FN_MALLOC, true},
+    {"_ZnamSt11align_val_tRKSt9nothrow_t", HEAP_FN_MALLOC, true},
     {"_ZdlPv", HEAP_FN_FREE, true},
     {"_ZdaPv", HEAP_FN_FREE, true},
     {"_ZdlPvm", HEAP_FN_FREE, true},
     {"_ZdaPvm", HEAP_FN_FREE, true},
+    {"_ZdlPvRKSt9nothrow_t", HEAP_FN_FREE, true},
+    {"_ZdaPvRKSt9nothrow_t", HEAP_FN_FREE, true},
     {"_ZdlPvSt11align_val_t", HEAP_FN_FREE, true},
     {"_ZdaPvSt11align_val_t", HEAP_FN_FREE, true},
+    {"_ZdlPvmSt11align_val_t", HEAP_FN_FREE, true},
+    {"_ZdaPvmSt11align_val_t", HEAP_FN_FREE, true},
+    {"_ZdlPvSt11align_val_tRKSt9nothrow_t", HEAP_FN_FREE, true},
+    {"_ZdaPvSt11align_val_tRKSt9nothrow_t", HEAP_FN_FREE, true},
 };
 
 #define N_FN_NAMES (sizeof(fn_names) / sizeof(fn_names[0]))
@@ -278,15 +294,73 @@ static bool already_probed(const struct heap_alloc_bin *b, uint64_t off)
 	return false;
 }
 
-static void place(struct heap_func *f, int fd)
+int heap_fn__n_args(enum heap_fn fn)
+{
+	switch (fn) {
+	case HEAP_FN_MALLOC:
+	case HEAP_FN_FREE:
+		return 1;
+	case HEAP_FN_CALLOC:
+	case HEAP_FN_REALLOC:
+	case HEAP_FN_MEMALIGN:
+		return 2;
+	default:
+		return 3; /* reallocarray, posix_memalign */
+	}
+}
+
+/* Does [vaddr, +1) lie in the PLT (.plt or .plt.sec)? */
+static bool in_plt(Elf *elf, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".plt") || !strcmp(name, ".plt.sec")) &&
+		    vaddr >= sh.sh_addr && vaddr < sh.sh_addr + sh.sh_size)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A delete that is only `jmp free@plt` (jemalloc's operator delete, most
+ * variants) reaches an exported free that is probed already: probing the
+ * wrapper too would count each such call twice, and cost two traps.
+ */
+static bool plt_wrapper(Elf *elf, const struct heap_func *f, const uint8_t *code, ssize_t n,
+			uint64_t vaddr)
+{
+	int32_t rel;
+
+	if (f->fn != HEAP_FN_FREE || n < 5 || code[0] != 0xe9)
+		return false;
+	memcpy(&rel, code + 1, sizeof(rel));
+	return in_plt(elf, vaddr + 5 + (int64_t)rel);
+}
+
+/* Chooses where f's probe goes; false when f needs none (see plt_wrapper). */
+static bool place(Elf *elf, struct heap_func *f, int fd, uint64_t vaddr)
 {
 	uint8_t code[CODE_PEEK];
 	ssize_t n = pread(fd, code, sizeof(code), f->file_off);
 
 	f->probe_off = f->file_off;
 	f->emulated = false;
-	if (n > 0)
-		f->probe_off += heap_probe__place(code, n, &f->emulated);
+	if (n <= 0)
+		return true;
+	if (plt_wrapper(elf, f, code, n, vaddr))
+		return false;
+	f->probe_off += heap_probe__place(code, n, heap_fn__n_args(f->fn), &f->emulated);
+	return true;
 }
 
 static int resolve_funcs(struct heap_alloc_bin *b)
@@ -308,10 +382,13 @@ static int resolve_funcs(struct heap_alloc_bin *b)
 		if (elf_func_addr(ef.elf, fnn->name, &vaddr) || vaddr_to_off(ef.elf, vaddr, &off) ||
 		    already_probed(b, off))
 			continue;
+		/* Bounded: an overflow here once overwrote n_funcs and dropped free. */
+		if (b->n_funcs >= HEAP_MAX_FUNCS)
+			break;
 		b->funcs[b->n_funcs] =
 		    (struct heap_func){.fn = fnn->fn, .name = fnn->name, .file_off = off};
-		place(&b->funcs[b->n_funcs], ef.fd);
-		b->n_funcs++;
+		if (place(ef.elf, &b->funcs[b->n_funcs], ef.fd, vaddr))
+			b->n_funcs++;
 	}
 	elf_file__close(&ef);
 	return b->n_funcs ? 0 : -ENOENT;

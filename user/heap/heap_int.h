@@ -41,11 +41,14 @@ struct heap_func {
 	bool emulated;	    /* the probed instruction is emulated, not single-stepped */
 };
 
+/* Entry points probed at most: one per name in heap_alloc.c's list. */
+#define HEAP_MAX_FUNCS 40
+
 struct heap_alloc_bin {
 	enum heap_allocator kind;
 	char path[PATH_MAX];	    /* as the process sees it */
 	char access[PATH_MAX + 32]; /* as we open it: through /proc/PID/root */
-	struct heap_func funcs[HEAP_FN_MAX * 2];
+	struct heap_func funcs[HEAP_MAX_FUNCS];
 	size_t n_funcs;
 };
 
@@ -68,22 +71,36 @@ const char *heap_alloc__name(enum heap_allocator kind);
 /* --- probe placement (heap_probe.c) --- */
 
 /*
- * Given the first bytes of a function, the offset of the first instruction
- * the kernel emulates on a uprobe hit (push, nop, jmp, jcc, call) reached
- * before anything writes an argument register or the stack pointer: there
- * the arguments are intact and the hit costs no single-step. 0 when the
- * entry itself is best (also when nothing better is found); *emulated says
- * whether the chosen instruction is emulated.
+ * Given the first bytes of a function taking n_args arguments, the offset
+ * of the first instruction the kernel emulates on a uprobe hit (push, nop,
+ * jmp, jcc, call) reached before anything writes one of those argument
+ * registers or the stack pointer: there the arguments are intact and the
+ * hit costs no single-step. 0 when the entry itself is best (also when
+ * nothing better is found); *emulated says whether the chosen instruction
+ * is emulated.
  */
-size_t heap_probe__place(const uint8_t *code, size_t len, bool *emulated);
+size_t heap_probe__place(const uint8_t *code, size_t len, int n_args, bool *emulated);
+/* Argument registers the BPF program reads at the entry of a function of kind fn. */
+int heap_fn__n_args(enum heap_fn fn);
 
-/* Cost of one trap on an emulated and on a single-stepped instruction, in ns. */
+/*
+ * Calibrated costs in ns: one trap with an empty program on an emulated and
+ * on a single-stepped instruction; then, with the real programs on an
+ * emulated probe, an allocator call by kind (heap_calib.c).
+ */
 struct heap_calib {
 	double emulated_ns;
 	double stepped_ns;
+	double call_ns;		/* an allocation not sampled: entry trap and program */
+	double sampled_ns;	/* a sampled one: also return trap, stack walk, record */
+	double free_ns;		/* a free of a block not sampled */
+	double free_tracked_ns; /* a free of a sampled block: also a record */
+	double calls_ms;	/* how long calibrating the calls took */
 };
 struct bpf_program;
 int heap_probe__calibrate(struct bpf_program *prog, struct heap_calib *out);
+/* Our own code's file (path) and file offset of addr, from /proc/self/maps. */
+int heap_probe__self_offset(uintptr_t addr, char *path, size_t len, uint64_t *off);
 
 /* A uprobe session link (raw BPF_LINK_CREATE): fd or -errno. */
 int heap_probe__session_link(int prog_fd, const char *path, const uint64_t *offsets,

@@ -21,7 +21,8 @@
 
 #include "heap/heap_int.h"
 
-#define PLACE_MAX_INSNS	 6
+/* jemalloc's free reaches its first jcc at the 10th instruction. */
+#define PLACE_MAX_INSNS	 12
 #define CALIB_EMUL_CALLS 20000
 #define CALIB_STEP_CALLS 2000
 #define CALIB_ROUNDS	 3
@@ -74,48 +75,63 @@ static bool kernel_emulates(const cs_insn *in)
 	}
 }
 
-static bool is_arg_reg(uint16_t r)
+/* Which argument (0: rdi .. 5: r9) a register is part of; 6 for the stack pointer, -1 else. */
+static int arg_index(uint16_t r)
 {
 	switch (r) {
 	case X86_REG_RDI:
 	case X86_REG_EDI:
 	case X86_REG_DI:
 	case X86_REG_DIL:
+		return 0;
 	case X86_REG_RSI:
 	case X86_REG_ESI:
 	case X86_REG_SI:
 	case X86_REG_SIL:
+		return 1;
 	case X86_REG_RDX:
 	case X86_REG_EDX:
 	case X86_REG_DX:
 	case X86_REG_DL:
 	case X86_REG_DH:
+		return 2;
 	case X86_REG_RCX:
 	case X86_REG_ECX:
 	case X86_REG_CX:
 	case X86_REG_CL:
 	case X86_REG_CH:
+		return 3;
 	case X86_REG_R8:
 	case X86_REG_R8D:
 	case X86_REG_R8W:
 	case X86_REG_R8B:
+		return 4;
 	case X86_REG_R9:
 	case X86_REG_R9D:
 	case X86_REG_R9W:
 	case X86_REG_R9B:
+		return 5;
 	case X86_REG_RSP:
 	case X86_REG_ESP:
 	case X86_REG_SP:
 	case X86_REG_SPL:
 	case X86_REG_RIP:
-		return true;
+		return 6;
 	default:
-		return false;
+		return -1;
 	}
 }
 
-/* An instruction that can be passed: changes no argument, no stack pointer, no flow. */
-static bool harmless(csh h, const cs_insn *in)
+/* A register the probe needs intact: one of the first n_args arguments, or rsp/rip. */
+static bool needed_reg(uint16_t r, int n_args)
+{
+	int i = arg_index(r);
+
+	return i == 6 || (i >= 0 && i < n_args);
+}
+
+/* An instruction that can be passed: changes no used argument, no stack pointer, no flow. */
+static bool harmless(csh h, const cs_insn *in, int n_args)
 {
 	cs_regs rd, wr;
 	uint8_t nrd = 0, nwr = 0;
@@ -126,12 +142,12 @@ static bool harmless(csh h, const cs_insn *in)
 	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr))
 		return false;
 	for (uint8_t i = 0; i < nwr; i++)
-		if (is_arg_reg(wr[i]))
+		if (needed_reg(wr[i], n_args))
 			return false;
 	return true;
 }
 
-size_t heap_probe__place(const uint8_t *code, size_t len, bool *emulated)
+size_t heap_probe__place(const uint8_t *code, size_t len, int n_args, bool *emulated)
 {
 	size_t best = 0, count;
 	cs_insn *insn = NULL;
@@ -148,7 +164,7 @@ size_t heap_probe__place(const uint8_t *code, size_t len, bool *emulated)
 			*emulated = true;
 			break;
 		}
-		if (!harmless(h, &insn[i]))
+		if (!harmless(h, &insn[i], n_args))
 			break;
 	}
 	if (count)
@@ -235,8 +251,7 @@ static double time_calls(void (*volatile fn)(void), int calls)
 	return best;
 }
 
-/* Our own code's file and offset, from /proc/self/maps. */
-static int self_offset(uintptr_t addr, char *path, size_t len, uint64_t *off)
+int heap_probe__self_offset(uintptr_t addr, char *path, size_t len, uint64_t *off)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[PATH_MAX + 128];
@@ -268,7 +283,7 @@ static double trap_cost(struct bpf_program *prog, void (*fn)(void), int calls)
 	double plain, probed;
 	uint64_t off = 0;
 
-	if (self_offset((uintptr_t)fn, path, sizeof(path), &off))
+	if (heap_probe__self_offset((uintptr_t)fn, path, sizeof(path), &off))
 		return -1;
 	plain = time_calls(fn, calls);
 	link = bpf_program__attach_uprobe_opts(prog, getpid(), path, off, &uo);

@@ -13,11 +13,15 @@
 
 struct profile;
 
-#define GOV_PERIOD_NS	1000000000LL
+#define GOV_PERIOD_NS 1000000000LL
+/* The first decision comes early: R=1 on a busy target costs ~10 us a call. */
+#define GOV_FIRST_NS	100000000LL
+/* While fully attached, how often a sudden load is checked for. */
+#define GOV_FAST_NS	50000000LL
 #define RB_POLL_MS	10
 #define MAX_STACKS	65536
 #define MAX_AGG_PER_PID (1 << 20)
-#define MAX_LINKS	(HEAP_FN_MAX * 4)
+#define MAX_LINKS	(HEAP_MAX_FUNCS * 2) /* an entry and a return probe each */
 
 struct heap_proc {
 	uint32_t pid;
@@ -31,10 +35,12 @@ struct heap_proc {
 	struct bpf_link *links[MAX_LINKS];
 	size_t n_links;
 	double trap_cost_ns;
+	struct heap_costs cost; /* per call of each kind on this target's probes */
 	/* Governor. */
 	int64_t period_start, attached_ns, attach_since;
-	uint64_t last_traps;
-	double traps_per_s, projected, duty, min_duty;
+	int64_t last_fast; /* last early check (governor_over_early) */
+	struct heap_target last; /* counters at the last measurement */
+	double traps_per_s, calls_per_s, sampled_per_s, projected, duty, min_duty;
 	bool degraded, ever_degraded;
 	/* Data. */
 	struct live_tab live;
@@ -79,6 +85,18 @@ struct heap_tracker {
 	int n_cpus;
 	struct heap_target *pcpu; /* lookup buffer, one per CPU */
 };
+
+/* --- probes (heap.c) --- */
+
+int heap_proc__attach(struct heap_tracker *t, struct heap_proc *p);
+void heap_proc__detach(struct heap_proc *p);
+/* Drops pid's entries from the live map. */
+void heap_proc__purge_live(struct heap_tracker *t, uint32_t pid);
+
+/* --- per-call costs (heap_calib.c) --- */
+
+/* Times calls of each kind in a forked child under the real programs: fills t->calib. */
+int heap_calib__calls(struct heap_tracker *t);
 
 /* --- allocation stacks (heap_stacks.c), under the tracker's mutex --- */
 

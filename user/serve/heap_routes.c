@@ -117,6 +117,20 @@ int heap_routes__allocs(const struct http_req *req, struct http_resp *resp, void
 	return heap_profile_route(req, resp, ctx, HEAP_ALLOC_SPACE);
 }
 
+/* What the governor charges per call of each kind on this target (ns). */
+static struct json_object *costs_json(const struct heap_costs *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "unsampled", json_object_new_double(c->call_ns));
+	json_object_object_add(o, "sampled", json_object_new_double(c->sampled_ns));
+	json_object_object_add(o, "free", json_object_new_double(c->free_ns));
+	json_object_object_add(o, "free_sampled", json_object_new_double(c->free_tracked_ns));
+	return o;
+}
+
 static struct json_object *stats_json(const struct heap_pid_stats *s)
 {
 	struct json_object *o = json_object_new_object();
@@ -130,7 +144,10 @@ static struct json_object *stats_json(const struct heap_pid_stats *s)
 	json_object_object_add(o, "attached", json_object_new_boolean(s->attached));
 	json_object_object_add(o, "uprobe_sessions", json_object_new_boolean(s->sessions));
 	json_object_object_add(o, "trap_cost_ns", json_object_new_double(s->trap_cost_ns));
+	json_object_object_add(o, "call_cost_ns", costs_json(&s->cost));
 	json_object_object_add(o, "traps_per_second", json_object_new_double(s->traps_per_s));
+	json_object_object_add(o, "calls_per_second", json_object_new_double(s->calls_per_s));
+	json_object_object_add(o, "sampled_per_second", json_object_new_double(s->sampled_per_s));
 	json_object_object_add(o, "projected_cpu_percent",
 			       json_object_new_double(s->projected_cpu_percent));
 	json_object_object_add(o, "degraded", json_object_new_boolean(s->degraded));
