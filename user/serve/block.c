@@ -87,6 +87,8 @@ static int run_open(struct block_run *b, const struct query *q, uint32_t mode, b
 	    .no_kernel = no_kernel || mode == OFFCPU_MODE_FUTEX,
 	    .min_block_ns = 1000,
 	    /* .eh_frame user stacks (fp_unwind false), as the daemon's CPU profiles. */
+	    /* A request lives seconds; a few PIDs need a fraction of the host's rows. */
+	    .unwind_table_mb = q->n_pids ? 16 : 0,
 	    .on_pid = on_pid,
 	    .is_code = is_code,
 	    .ctx = b,
