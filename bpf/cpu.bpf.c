@@ -25,12 +25,7 @@ const volatile bool dwarf_unwind = false;
 /* Which map set new samples go to; flipped by user space. */
 __u32 active = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_FILTER_PIDS);
-	__type(key, __u32);
-	__type(value, __u8);
-} pids SEC(".maps");
+PID_FILTER_MAP();
 
 #define COUNTS_MAP(name)                                                                           \
 	struct {                                                                                   \
@@ -55,25 +50,9 @@ STACKS_MAP(stacks_b);
 UNWIND_STACKS_MAP(ustacks_a, DEFAULT_STACK_ENTRIES);
 UNWIND_STACKS_MAP(ustacks_b, DEFAULT_STACK_ENTRIES);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CPU_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
+STATS_MAP(CPU_STAT_MAX);
 
-/* Processes already announced, so each costs one ring buffer record. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SEEN_PID_ENTRIES);
-	__type(key, __u32);
-	__type(value, __u8);
-} seen SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} events SEC(".maps");
+PID_NOTICE_MAPS();
 
 static __always_inline void stat_inc(__u32 which)
 {
@@ -193,24 +172,14 @@ int do_sample(struct bpf_perf_event_data *ctx)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
-	__u8 one = 1;
-
-	if (!follow_forks || ptgid == ctgid || !bpf_map_lookup_elem(&pids, &ptgid))
-		return 0;
-	bpf_map_update_elem(&pids, &ctgid, &one, BPF_ANY);
-	return 0;
+	return pid__follow_fork(&pids, follow_forks, parent, child);
 }
 
-/* After exec the old maps are stale: tell user space to read them again. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid);
-
-	if (!bpf_map_lookup_elem(&seen, &tgid))
-		return 0;
-	announce(tgid, PID_EVENT_EXEC);
+	pid__exec_notice(&seen, &events, &stats, CPU_STAT_NEW_PID_DROP,
+			 dwarf_unwind ? &unwind_procs : NULL, p);
 	return 0;
 }
 

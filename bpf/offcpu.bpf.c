@@ -63,12 +63,7 @@ const volatile bool dwarf_unwind = false;
 /* Which counts map new periods go to; flipped by user space. */
 __u32 active = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_FILTER_PIDS);
-	__type(key, __u32);
-	__type(value, __u8);
-} pids SEC(".maps");
+PID_FILTER_MAP();
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -107,25 +102,9 @@ struct {
 	__uint(value_size, MAX_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, OFFCPU_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
+STATS_MAP(OFFCPU_STAT_MAX);
 
-/* Processes already announced, so each costs one ring buffer record. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SEEN_PID_ENTRIES);
-	__type(key, __u32);
-	__type(value, __u8);
-} seen SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} events SEC(".maps");
+PID_NOTICE_MAPS();
 
 /* Per-CPU copy of the top of a user stack, searched for hidden return addresses. */
 struct gap_scratch {
@@ -444,13 +423,7 @@ int BPF_PROG(on_switch_raw, bool preempt, struct task_struct *prev, struct task_
 /* Children of a profiled command are profiled too, as perf record does. */
 static __always_inline int fork_child(struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
-	__u8 one = 1;
-
-	if (!follow_forks || ptgid == ctgid || !bpf_map_lookup_elem(&pids, &ptgid))
-		return 0;
-	bpf_map_update_elem(&pids, &ctgid, &one, BPF_ANY);
-	return 0;
+	return pid__follow_fork(&pids, follow_forks, parent, child);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -465,18 +438,10 @@ int BPF_PROG(on_fork_raw, struct task_struct *parent, struct task_struct *child)
 	return fork_child(parent, child);
 }
 
-/*
- * After exec the old maps are stale: tell user space to read them again.
- * A process with unwind tables is told even when no switch of it was seen
- * yet (a -p target or a command added at start): its tables are stale too.
- */
 static __always_inline int exec_notice(struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid);
-
-	if (bpf_map_lookup_elem(&seen, &tgid) ||
-	    (dwarf_unwind && bpf_map_lookup_elem(&unwind_procs, &tgid)))
-		announce(tgid, PID_EVENT_EXEC);
+	pid__exec_notice(&seen, &events, &stats, OFFCPU_STAT_NEW_PID_DROP,
+			 dwarf_unwind ? &unwind_procs : NULL, p);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -582,6 +583,34 @@ static void test_perf_map(void **state)
 	munmap(code, 4096);
 }
 
+/*
+ * Code mapped after the capture (dlopen, or ld.so's libraries right after
+ * exec) resolves: the symbolizer re-reads the maps instead of answering
+ * -ENOENT until some notice arrives.
+ */
+static void test_mapped_later(void **state)
+{
+	struct symbolizer_opts o = {0};
+	struct symbolizer *s = symbolizer__new(&o);
+	struct sym_result r;
+	void *h, *fn;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(symbolizer__add_pid(s, getpid()), 0);
+	h = dlopen("libcrypt.so.1", RTLD_NOW);
+	assert_non_null(h);
+	fn = dlsym(h, "crypt");
+	assert_non_null(fn);
+	usleep(250 * 1000); /* past the re-read interval */
+	assert_int_equal(symbolizer__user(s, getpid(), (uint64_t)(uintptr_t)fn, &r), 0);
+	assert_non_null(strstr(r.map_path, "libcrypt"));
+	assert_non_null(r.func);
+	assert_non_null(strstr(r.func, "crypt"));
+	symbolizer__free(s);
+	dlclose(h);
+}
+
 static void test_null_safe(void **state)
 {
 	struct symbolizer_stats st;
@@ -607,6 +636,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_self, test_teardown),
 	    cmocka_unit_test_teardown(test_vdso, test_teardown),
 	    cmocka_unit_test_teardown(test_perf_map, test_teardown),
+	    cmocka_unit_test_teardown(test_mapped_later, test_teardown),
 	    cmocka_unit_test_teardown(test_null_safe, test_teardown),
 	};
 

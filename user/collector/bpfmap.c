@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "collector/bpfmap.h"
+#include "prof_limits.h"
 
 int bpfmap__clear(int fd, size_t key_size, size_t max_keys)
 {
@@ -27,8 +28,7 @@ int bpfmap__clear(int fd, size_t key_size, size_t max_keys)
 	return deleted;
 }
 
-static uint32_t take_one_by_one(int fd, char *keys, char *vals, size_t ks, size_t vs,
-				uint32_t max)
+static uint32_t take_one_by_one(int fd, char *keys, char *vals, size_t ks, size_t vs, uint32_t max)
 {
 	uint32_t n = 0;
 
@@ -40,8 +40,7 @@ static uint32_t take_one_by_one(int fd, char *keys, char *vals, size_t ks, size_
 	return n;
 }
 
-int bpfmap__take_all(int fd, void *keys, void *vals, size_t key_size, size_t val_size,
-		     uint32_t max)
+int bpfmap__take_all(int fd, void *keys, void *vals, size_t key_size, size_t val_size, uint32_t max)
 {
 	char *k = keys, *v = vals;
 	uint32_t n = 0, batch;
@@ -65,8 +64,7 @@ int bpfmap__take_all(int fd, void *keys, void *vals, size_t key_size, size_t val
 		/* 524 is the kernel's ENOTSUPP: no batch operations for this map. */
 		n = take_one_by_one(fd, k, v, key_size, val_size, max);
 		err = 0;
-	}
-	else if (err)
+	} else if (err)
 		err = -errno;
 	free(token);
 	return err ? err : (int)n;
@@ -76,4 +74,17 @@ void bpfmap__grace_period(void)
 {
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0)
 		usleep(20000);
+}
+
+int bpfmap__read_stackid(int fd, int32_t id, uint64_t *buf)
+{
+	int n = 0;
+
+	if (id < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &id, buf))
+		return -ENOENT;
+	while (n < MAX_STACK_DEPTH && buf[n])
+		n++;
+	return n;
 }

@@ -14,7 +14,6 @@
  */
 int bpfmap__clear(int fd, size_t key_size, size_t max_keys);
 
-
 /*
  * Pulls and deletes every entry of a hash map into keys/vals (room for max
  * entries each), with batch operations where the kernel has them and one
@@ -30,5 +29,20 @@ int bpfmap__take_all(int fd, void *keys, void *vals, size_t key_size, size_t val
  * waits for a grace period.
  */
 void bpfmap__grace_period(void);
+
+/*
+ * Reads stack id of a BPF_MAP_TYPE_STACK_TRACE map into buf (MAX_STACK_DEPTH
+ * entries). Returns its depth, 0 for id < 0 (no stack taken), or -ENOENT.
+ */
+int bpfmap__read_stackid(int fd, int32_t id, uint64_t *buf);
+
+/* A stack read's depth, counting a stack that was gone in *missing. */
+static inline size_t bpfmap__depth(int depth, uint64_t *missing)
+{
+	if (depth >= 0)
+		return depth;
+	(*missing)++;
+	return 0;
+}
 
 #endif

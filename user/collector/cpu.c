@@ -16,7 +16,6 @@
 #include "util/proc.h"
 #include "unwind/unwind.h"
 
-#define PENDING_PIDS 256
 
 struct cpu_collector {
 	struct cpu_bpf *skel;
@@ -35,8 +34,6 @@ struct cpu_collector {
 	struct unwind_stack *ustack_buf;
 	uint32_t count_entries, stack_entries;
 	struct unwinder *unwinder; /* NULL: frame-pointer user stacks */
-	uint32_t pending[PENDING_PIDS]; /* processes to table once the notices are served */
-	uint32_t n_pending;
 };
 
 static int perf_event_open(struct perf_event_attr *attr, int cpu)
@@ -53,15 +50,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (c->opts.on_pid)
 		c->opts.on_pid(e->tgid, e->kind, c->opts.ctx);
-	/*
-	 * Tables are built after every notice of this poll is served: the
-	 * symbolizer's capture of /proc/PID/maps must not wait behind
-	 * compiling tables, or short-lived processes go unnamed.
-	 */
-	if (c->unwinder && c->n_pending < PENDING_PIDS)
-		c->pending[c->n_pending++] = e->tgid;
-	else if (c->unwinder)
-		unwinder__add_pid(c->unwinder, e->tgid);
+	unwinder__defer_pid(c->unwinder, e->tgid);
 	return 0;
 }
 
@@ -75,10 +64,7 @@ static int handle_unwind_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (c->opts.on_pid)
 		c->opts.on_pid(e->tgid, PID_EVENT_MMAP, c->opts.ctx);
-	if (c->n_pending < PENDING_PIDS)
-		c->pending[c->n_pending++] = e->tgid;
-	else
-		unwinder__handle_event(c->unwinder, data, size);
+	unwinder__defer_pid(c->unwinder, e->tgid);
 	return 0;
 }
 
@@ -293,10 +279,7 @@ int cpu_collector__poll(struct cpu_collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
-	for (uint32_t i = 0; i < c->n_pending; i++)
-		unwinder__add_pid(c->unwinder, c->pending[i]);
-	c->n_pending = 0;
-
+	unwinder__flush(c->unwinder);
 	return n == -EINTR ? 0 : n;
 }
 
@@ -305,40 +288,6 @@ static int take_counts(struct cpu_collector *c, int fd)
 {
 	return bpfmap__take_all(fd, c->keys, c->vals, sizeof(*c->keys), sizeof(*c->vals),
 				c->count_entries);
-}
-
-static size_t read_stack(struct cpu_collector *c, int fd, int32_t id, uint64_t *buf)
-{
-	size_t n = 0;
-
-	if (id < 0)
-		return 0;
-	if (bpf_map_lookup_elem(fd, &id, buf)) {
-		c->stack_missing++;
-		return 0;
-	}
-	while (n < MAX_STACK_DEPTH && buf[n])
-		n++;
-	return n;
-}
-
-/* A stack unwound in BPF, by hash: its frames go to c->ustack. */
-static size_t read_ustack(struct cpu_collector *c, int fd, uint64_t hash, uint32_t *reason)
-{
-	struct unwind_stack *st = c->ustack_buf;
-	size_t n;
-
-	*reason = 0;
-	if (!hash)
-		return 0;
-	if (bpf_map_lookup_elem(fd, &hash, st)) {
-		c->stack_missing++;
-		return 0;
-	}
-	n = st->len < MAX_STACK_DEPTH ? st->len : MAX_STACK_DEPTH;
-	memcpy(c->ustack, st->frames, n * sizeof(uint64_t));
-	*reason = st->reason;
-	return n;
 }
 
 static int drain_set(struct cpu_collector *c, int counts_fd, int stacks_fd, int ustacks_fd,
@@ -357,12 +306,17 @@ static int drain_set(struct cpu_collector *c, int counts_fd, int stacks_fd, int 
 		s.comm[sizeof(s.comm) - 1] = 0;
 		s.ustack = c->ustack;
 		if (k->user_stack_hash)
-			s.n_ustack = read_ustack(c, ustacks_fd, k->user_stack_hash,
-						 &s.unwind_reason);
+			s.n_ustack = bpfmap__depth(unwind_stack__read(ustacks_fd, k->user_stack_hash,
+								      c->ustack_buf, c->ustack,
+								      &s.unwind_reason),
+						   &c->stack_missing);
 		else
-			s.n_ustack = read_stack(c, stacks_fd, k->user_stack_id, c->ustack);
+			s.n_ustack = bpfmap__depth(
+			    bpfmap__read_stackid(stacks_fd, k->user_stack_id, c->ustack),
+			    &c->stack_missing);
 		s.kstack = c->kstack;
-		s.n_kstack = read_stack(c, stacks_fd, k->kern_stack_id, c->kstack);
+		s.n_kstack = bpfmap__depth(bpfmap__read_stackid(stacks_fd, k->kern_stack_id, c->kstack),
+					   &c->stack_missing);
 		s.count = c->vals[i];
 		err = fn(&s, ctx);
 	}

@@ -17,7 +17,6 @@
 #include "util/proc.h"
 #include "unwind/unwind.h"
 
-#define PENDING_PIDS 256
 
 struct offcpu_collector {
 	struct offcpu_bpf *skel;
@@ -37,22 +36,7 @@ struct offcpu_collector {
 	uint64_t sched_lo, sched_hi;	/* __schedule: kernel stacks start there */
 	struct unwinder *unwinder;	/* NULL: frame-pointer user stacks */
 	bool own_unwinder;		/* else shared: opts.unwinder */
-	uint32_t pending[PENDING_PIDS]; /* processes to table once the notices are served */
-	uint32_t n_pending;
 };
-
-/*
- * Tables are built after every notice of a poll is served, as in the CPU
- * collector: the symbolizer's capture of /proc/PID/maps must not wait
- * behind compiling tables, or short-lived processes go unnamed.
- */
-static void queue_pid(struct offcpu_collector *c, uint32_t pid)
-{
-	if (c->n_pending < PENDING_PIDS)
-		c->pending[c->n_pending++] = pid;
-	else
-		unwinder__add_pid(c->unwinder, pid);
-}
 
 /* A sleeping thread is unwound at its switch-out: its process needs tables by then. */
 static int handle_event(void *ctx, void *data, size_t size)
@@ -64,8 +48,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (c->opts.on_pid)
 		c->opts.on_pid(e->tgid, e->kind, c->opts.ctx);
-	if (c->unwinder)
-		queue_pid(c, e->tgid);
+	unwinder__defer_pid(c->unwinder, e->tgid);
 	return 0;
 }
 
@@ -79,7 +62,7 @@ static int handle_unwind_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (c->opts.on_pid)
 		c->opts.on_pid(e->tgid, PID_EVENT_MMAP, c->opts.ctx);
-	queue_pid(c, e->tgid);
+	unwinder__defer_pid(c->unwinder, e->tgid);
 	return 0;
 }
 
@@ -398,9 +381,7 @@ int offcpu_collector__poll(struct offcpu_collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
-	for (uint32_t i = 0; i < c->n_pending; i++)
-		unwinder__add_pid(c->unwinder, c->pending[i]);
-	c->n_pending = 0;
+	unwinder__flush(c->unwinder);
 	return n == -EINTR ? 0 : n;
 }
 
@@ -411,41 +392,13 @@ static int take_counts(struct offcpu_collector *c, int fd)
 				c->count_entries);
 }
 
-static size_t read_stack(struct offcpu_collector *c, int32_t id, uint64_t *buf)
-{
-	size_t n = 0;
-
-	if (id < 0)
-		return 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &id, buf)) {
-		c->stack_missing++;
-		return 0;
-	}
-	while (n < MAX_STACK_DEPTH && buf[n])
-		n++;
-	return n;
-}
-
-/* A stack unwound in BPF, by hash: its frames go to c->ustack. */
-static size_t read_ustack(struct offcpu_collector *c, int fd, uint64_t hash, uint32_t *reason)
-{
-	struct unwind_stack *st = c->ustack_buf;
-	size_t n;
-
-	if (bpf_map_lookup_elem(fd, &hash, st)) {
-		c->stack_missing++;
-		return 0;
-	}
-	n = st->len < MAX_STACK_DEPTH ? st->len : MAX_STACK_DEPTH;
-	memcpy(c->ustack, st->frames, n * sizeof(uint64_t));
-	*reason = st->reason;
-	return n;
-}
-
 /* Frame-pointer walk: the leaf, the recovered return addresses that are code, then the rest. */
 static size_t fp_user_stack(struct offcpu_collector *c, const struct offcpu_key *k)
 {
-	size_t n = read_stack(c, k->user_stack_id, c->walk), out = 0;
+	size_t n = bpfmap__depth(bpfmap__read_stackid(bpf_map__fd(c->skel->maps.stacks),
+						     k->user_stack_id, c->walk),
+				 &c->stack_missing),
+	       out = 0;
 
 	if (!n)
 		return 0;
@@ -487,11 +440,15 @@ static int drain_set(struct offcpu_collector *c, int counts_fd, int ustacks_fd, 
 		s.comm[sizeof(s.comm) - 1] = 0;
 		s.ustack = c->ustack;
 		if (k->user_stack_hash)
-			s.n_ustack =
-			    read_ustack(c, ustacks_fd, k->user_stack_hash, &s.unwind_reason);
+			s.n_ustack = bpfmap__depth(unwind_stack__read(ustacks_fd, k->user_stack_hash,
+								      c->ustack_buf, c->ustack,
+								      &s.unwind_reason),
+						   &c->stack_missing);
 		else
 			s.n_ustack = fp_user_stack(c, k);
-		nk = read_stack(c, k->kern_stack_id, c->kstack);
+		nk = bpfmap__depth(bpfmap__read_stackid(bpf_map__fd(c->skel->maps.stacks),
+							k->kern_stack_id, c->kstack),
+				   &c->stack_missing);
 		skip = tracing_frames(c, c->kstack, nk);
 		s.kstack = c->kstack + skip;
 		s.n_kstack = nk - skip;

@@ -16,10 +16,9 @@
 #include "http/http.h"
 #include "profile/profile.h"
 #include "serve/heap_routes.h"
+#include "serve/routes.h"
 #include "serve/serve.h"
 #include "util/proc.h"
-#include "writer/folded.h"
-#include "writer/pprof.h"
 
 /* pid= as a positive PID: 0, or 1 with a 400 in resp. */
 static int pid_arg(const struct http_req *req, struct http_resp *resp, uint32_t *pid)
@@ -42,37 +41,6 @@ static int no_tracker(struct http_resp *resp)
 {
 	resp->retry_after_s = 5;
 	return http_resp__error(resp, 503, "heap profiling is not running");
-}
-
-static int send_pprof(struct profile *p, bool folded, size_t type, struct http_resp *resp)
-{
-	uint8_t *gz = NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int err;
-
-	if (!folded) {
-		err = pprof__encode_gz(p, &gz, &len);
-		if (err)
-			return err;
-		resp->status = 200;
-		resp->content_type = "application/octet-stream";
-		resp->content_disposition = "attachment; filename=\"heap.pb.gz\"";
-		resp->body = gz;
-		resp->len = len;
-		return 0;
-	}
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
-	err = folded__write(p, type, f);
-	if (fclose(f))
-		err = err ?: -ENOMEM;
-	if (!err)
-		err = http_resp__bytes(resp, 200, "text/plain; charset=utf-8", buf, len);
-	free(buf);
-	return err;
 }
 
 static int heap_profile_route(const struct http_req *req, struct http_resp *resp,
@@ -102,7 +70,8 @@ static int heap_profile_route(const struct http_req *req, struct http_resp *resp
 		return http_resp__error(resp, 404, "PID %" PRIu32 " is not heap-profiled", pid);
 	if (err)
 		return err;
-	err = send_pprof(p, fmt && !strcmp(fmt, "folded"), type, resp);
+	err = routes__send_profile(p, fmt && !strcmp(fmt, "folded"), type,
+				   "attachment; filename=\"heap.pb.gz\"", resp);
 	profile__free(p);
 	return err;
 }

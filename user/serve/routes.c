@@ -28,6 +28,7 @@
 #include "writer/pprof.h"
 
 #define NS 1000000000LL
+#define PROFILE_DISPOSITION "attachment; filename=\"profile.pb.gz\""
 #define CPU_NS_TYPE 1
 #define HOTSPOTS_MAX 20
 
@@ -166,8 +167,8 @@ static struct query_rules rules_for(struct serve *sv, bool default_wait, unsigne
 	return r;
 }
 
-static int send_profile(const struct profile *p, bool folded, size_t folded_type,
-			struct http_resp *resp)
+int routes__send_profile(const struct profile *p, bool folded, size_t folded_type,
+			 const char *disposition, struct http_resp *resp)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -180,7 +181,7 @@ static int send_profile(const struct profile *p, bool folded, size_t folded_type
 		if (!err) {
 			resp->status = 200;
 			resp->content_type = "application/octet-stream";
-			resp->content_disposition = "attachment; filename=\"profile.pb.gz\"";
+			resp->content_disposition = disposition;
 			resp->body = gz;
 			resp->len = len;
 		}
@@ -208,7 +209,7 @@ static int h_profile(const struct http_req *req, struct http_resp *resp, void *c
 
 	if (err)
 		return err < 0 ? err : 0;
-	err = send_profile(p, q.folded, 0, resp);
+	err = routes__send_profile(p, q.folded, 0, PROFILE_DISPOSITION, resp);
 	profile__free(p);
 	return err;
 }
@@ -223,7 +224,7 @@ static int off_cpu_route(const struct http_req *req, struct http_resp *resp, str
 
 	if (err)
 		return err < 0 ? err : 0;
-	err = send_profile(p, q.folded, profile__default_type(p), resp);
+	err = routes__send_profile(p, q.folded, profile__default_type(p), PROFILE_DISPOSITION, resp);
 	profile__free(p);
 	return err;
 }

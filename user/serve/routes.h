@@ -3,9 +3,19 @@
 #ifndef BPFPROF_SERVE_ROUTES_H
 #define BPFPROF_SERVE_ROUTES_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct http_req;
+struct profile;
 struct http_resp;
 
+/*
+ * Answers with p as gzip'd pprof (Content-Disposition: disposition), or as
+ * folded stacks of sample type folded_type. 0 or negative errno.
+ */
+int routes__send_profile(const struct profile *p, bool folded, size_t folded_type,
+			 const char *disposition, struct http_resp *resp);
 int routes__index(const struct http_req *req, struct http_resp *resp, void *ctx);
 int routes__metrics(const struct http_req *req, struct http_resp *resp, void *ctx);
 

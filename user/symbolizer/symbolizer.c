@@ -31,6 +31,7 @@
 #define KERNEL_MAP	    "[kernel.kallsyms]"
 /* A perf map that missed is re-read at most this often, when it grew. */
 #define PERFMAP_RECHECK_NS 1000000000ull
+#define MAPS_RECHECK_NS 200000000ULL /* 200 ms */
 
 enum map_kind {
 	MAP_NONE, /* nothing to symbolize with ([vsyscall], unreadable file) */
@@ -55,6 +56,7 @@ struct proc {
 	struct mapbin *bins;	  /* parallel to maps->ents */
 	struct perfmap *perfmap;
 	uint64_t perfmap_checked; /* CLOCK_MONOTONIC ns */
+	uint64_t maps_read;	  /* CLOCK_MONOTONIC ns of the last /proc/PID/maps read */
 };
 
 struct symbolizer {
@@ -415,6 +417,7 @@ static int proc__read_maps(struct symbolizer *s, struct proc *p)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	p->maps_read = now__ns();
 	p->maps = procmaps__read(path, true);
 	if (!p->maps)
 		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
@@ -465,6 +468,7 @@ int symbolizer__refresh_pid(struct symbolizer *s, int pid)
 	err = proc__read_maps(s, &fresh);
 	if (err) {
 		/* Gone or failing: keep what we had, it still resolves old samples. */
+		p->maps_read = fresh.maps_read;
 		procmaps__free(fresh.maps);
 		free(fresh.bins);
 		if (fresh.perfmap != p->perfmap)
@@ -477,6 +481,7 @@ int symbolizer__refresh_pid(struct symbolizer *s, int pid)
 	p->bins = fresh.bins;
 	p->perfmap = fresh.perfmap;
 	p->perfmap_checked = fresh.perfmap_checked;
+	p->maps_read = fresh.maps_read;
 	p->nspid = fresh.nspid;
 	proc__touch(s, p);
 	return 0;
@@ -612,6 +617,15 @@ int symbolizer__user(struct symbolizer *s, int pid, uint64_t addr, struct sym_re
 		return -ESRCH;
 	proc__touch(s, p);
 	e = procmaps__find(p->maps, addr);
+	/*
+	 * Code mapped after the capture (ld.so after exec, dlopen): re-read the
+	 * maps, at most every MAPS_RECHECK_NS, so no notice has to arrive in time.
+	 */
+	if (!e && now__ns() - p->maps_read >= MAPS_RECHECK_NS &&
+	    !symbolizer__refresh_pid(s, pid)) {
+		p = proc__find(s, pid);
+		e = p ? procmaps__find(p->maps, addr) : NULL;
+	}
 	if (!e)
 		return -ENOENT;
 	b = &p->bins[e - p->maps->ents];

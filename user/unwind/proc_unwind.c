@@ -229,6 +229,42 @@ int unwinder__handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+void unwinder__defer_pid(struct unwinder *u, uint32_t pid)
+{
+	if (!u)
+		return;
+	for (uint32_t i = 0; i < u->n_pending; i++)
+		if (u->pending[i] == pid)
+			return;
+	if (u->n_pending < UNWIND_PENDING_PIDS)
+		u->pending[u->n_pending++] = pid;
+	else
+		unwinder__add_pid(u, pid);
+}
+
+void unwinder__flush(struct unwinder *u)
+{
+	if (!u)
+		return;
+	for (uint32_t i = 0; i < u->n_pending; i++)
+		unwinder__add_pid(u, u->pending[i]);
+	u->n_pending = 0;
+}
+
+int unwind_stack__read(int fd, uint64_t hash, struct unwind_stack *buf, uint64_t *frames,
+		       uint32_t *reason)
+{
+	size_t n;
+
+	*reason = 0;
+	if (!hash || bpf_map_lookup_elem(fd, &hash, buf))
+		return -ENOENT;
+	n = buf->len < MAX_STACK_DEPTH ? buf->len : MAX_STACK_DEPTH;
+	memcpy(frames, buf->frames, n * sizeof(uint64_t));
+	*reason = buf->reason;
+	return n;
+}
+
 void unwind_pids__free(struct unwinder *u)
 {
 	if (!u->pids)

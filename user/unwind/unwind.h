@@ -54,6 +54,22 @@ void unwinder__free(struct unwinder *u); /* NULL-safe; the maps go with their ob
 
 /* Builds (or rebuilds, after exec or dlopen) pid's mapping table. 0 or negative errno. */
 int unwinder__add_pid(struct unwinder *u, uint32_t pid);
+/*
+ * Queues pid to be (re)tabled at the next unwinder__flush. Collectors serve
+ * every process notice of a poll first and table afterwards: the
+ * symbolizer's capture of /proc/PID/maps must not wait behind compiling
+ * tables, or short-lived processes go unnamed. NULL-safe; a full queue
+ * tables at once.
+ */
+void unwinder__defer_pid(struct unwinder *u, uint32_t pid);
+void unwinder__flush(struct unwinder *u); /* NULL-safe */
+/*
+ * Reads the BPF-unwound stack stored under hash in fd (an UNWIND_STACKS_MAP)
+ * into frames (MAX_STACK_DEPTH entries), using buf as scratch. Returns the
+ * depth and sets *reason, or -ENOENT when the stack is gone.
+ */
+int unwind_stack__read(int fd, uint64_t hash, struct unwind_stack *buf, uint64_t *frames,
+		       uint32_t *reason);
 /* Forgets processes that exited; cheap to call every second. */
 void unwinder__sweep(struct unwinder *u);
 /* The fd of the unwind_events ring buffer and its callback (ctx: the unwinder). */

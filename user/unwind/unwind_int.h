@@ -9,6 +9,9 @@
 
 #include "unwind/unwind.h"
 
+/* Processes a poll may queue for tabling (unwinder__defer_pid). */
+#define UNWIND_PENDING_PIDS 256
+
 #define UNWIND_MAX_LOADS 8
 
 /* An executable PT_LOAD: file offset -> ELF virtual address. */
@@ -45,6 +48,8 @@ struct unwinder {
 	struct unwind_pid *pids; /* UNWIND_MAX_PROCS slots, open addressing */
 	struct unwind_proc *scratch;
 	int64_t last_sweep_ms;
+	uint32_t pending[UNWIND_PENDING_PIDS]; /* unwinder__defer_pid, until unwinder__flush */
+	uint32_t n_pending;
 };
 
 /* The table id of the binary open at fd (compiling and loading its rows when needed). */
