@@ -469,8 +469,9 @@ struct heap_tracker *heap_tracker__new(const struct heap_opts *opts)
 	t->n_cpus = libbpf_num_possible_cpus();
 	t->procs = calloc(t->opts.max_pids, sizeof(*t->procs));
 	t->pcpu = t->n_cpus > 0 ? calloc(t->n_cpus, sizeof(*t->pcpu)) : NULL;
-	t->sym = symbolizer__new(&so);
-	t->pl = t->sym ? pipeline__new(t->sym) : NULL;
+	t->own_pl = !opts->sym || !opts->pl;
+	t->sym = t->own_pl ? symbolizer__new(&so) : opts->sym;
+	t->pl = !t->own_pl ? opts->pl : t->sym ? pipeline__new(t->sym) : NULL;
 	if (!t->procs || !t->pcpu || !t->pl)
 		goto fail;
 	err = start_bpf(t);
@@ -511,8 +512,10 @@ void heap_tracker__free(struct heap_tracker *t)
 	bpf_link__destroy(t->exec_link);
 	heap_stacks__free(t);
 	heap_bpf__destroy(t->skel);
-	pipeline__free(t->pl);
-	symbolizer__free(t->sym);
+	if (t->own_pl) {
+		pipeline__free(t->pl);
+		symbolizer__free(t->sym);
+	}
 	stack_tab__free(&t->stacks);
 	free(t->procs);
 	free(t->pcpu);

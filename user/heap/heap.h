@@ -14,8 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct profile;
 struct heap_tracker;
+struct pipeline;
+struct profile;
+struct symbolizer;
 
 /* Sample types of every heap profile, in this order (default inuse_space). */
 enum heap_value {
@@ -34,6 +36,13 @@ struct heap_opts {
 	bool no_session;	   /* force uretprobes even where uprobe sessions exist (tests) */
 	bool fp_unwind;		   /* walk allocation stacks by frame pointer, not .eh_frame */
 	size_t unwind_table_mb;	   /* budget of the unwind rows; 0: UNWIND_DEFAULT_TABLE_MB */
+	/*
+	 * Optional, together: a session's symbolizer and pipeline to use instead
+	 * of the tracker's own. They must outlive the tracker and be used by no
+	 * other thread while the tracker's calls run (a session's are not).
+	 */
+	struct symbolizer *sym;
+	struct pipeline *pl;
 };
 
 /* Which allocator a PID's probes went to. */

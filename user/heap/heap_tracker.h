@@ -79,6 +79,7 @@ struct heap_tracker {
 	uint64_t khash_full; /* stacks read but not cached: khash at its max */
 	struct symbolizer *sym;
 	struct pipeline *pl;
+	bool own_pl; /* sym and pl are the tracker's, not a session's */
 	pthread_t thread;
 	bool thread_started;
 	volatile bool stop;

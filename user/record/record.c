@@ -15,17 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline/pipeline.h"
+#include "heap/heap.h"
 #include "profile/profile.h"
 #include "record/record.h"
 #include "record/record_int.h"
-#include "symbolizer/symbolizer.h"
+#include "session/session.h"
 #include "util/proc.h"
 #include "writer/folded.h"
 #include "writer/pprof.h"
 
-#define DRAIN_INTERVAL_MS 1000
-#define POLL_MS 50
 #define MAX_DURATION_S (7 * 24 * 3600.0)
 #define TOP_N 10
 #define MAX_MIN_BLOCK_US 60000000ULL
@@ -338,14 +336,6 @@ int record__parse(int argc, char **argv, struct record_opts *o)
 	return check_combination(o);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t now_ns_realtime(void)
 {
 	struct timespec ts;
@@ -441,57 +431,121 @@ static double elapsed_s(const struct record *r)
 	return (ts.tv_sec - r->start.tv_sec) + (ts.tv_nsec - r->start.tv_nsec) / 1e9;
 }
 
-static void show_progress(struct record *r, bool done)
+/* Samples only change at a drain: the line is redrawn once a second. */
+static void show_progress(struct session *s, struct profile *p, int64_t now_ns, void *ctx)
 {
+	struct record *r = ctx;
 	double left = r->o->duration_s - elapsed_s(r);
+	struct session_stats st;
 
+	(void)p;
+	(void)now_ns;
 	if (!isatty(STDERR_FILENO))
 		return;
-	if (done) {
-		fprintf(stderr, "\r\033[K");
-		return;
-	}
+	session__stats(s, &st);
 	if (r->o->duration_s > 0)
 		fprintf(stderr, "\r\033[Krecording: %.0f s left, %" PRIu64 " samples (Ctrl-C to stop)",
-			left > 0 ? ceil(left) : 0, r->drained);
+			left > 0 ? ceil(left) : 0, st.samples);
 	else
 		fprintf(stderr, "\r\033[Krecording: %.0f s, %" PRIu64 " samples (Ctrl-C to stop)",
-			elapsed_s(r), r->drained);
+			elapsed_s(r), st.samples);
 }
 
-static bool should_stop(struct record *r)
+/* Heap: the command's PID once it runs its own program. */
+static void heap_add_command(struct record *r)
 {
+	char self[64], exe[4096], mine[4096];
+	ssize_t n, m;
+	int err;
+
+	if (r->o->type != RECORD_HEAP || r->child <= 0 || r->go_fd >= 0 || r->command_added)
+		return;
+	snprintf(self, sizeof(self), "/proc/%d/exe", (int)r->child);
+	n = readlink(self, exe, sizeof(exe) - 1);
+	m = readlink("/proc/self/exe", mine, sizeof(mine) - 1);
+	if (n <= 0 || m <= 0 || (n == m && !memcmp(exe, mine, n)))
+		return;
+	err = session__add_pid(r->sess, r->child);
+	r->command_added = !err || err == -EEXIST;
+	if (!r->command_added)
+		fprintf(stderr, "bpfprof: cannot profile the heap of the command: %s\n",
+			strerror(-err));
+}
+
+/* Ctrl-C, or the command's exit (-d and the -p targets' exit are the session's). */
+static bool should_stop(struct session *s, void *ctx)
+{
+	struct record *r = ctx;
+
+	(void)s;
 	if (stop_requested)
 		return true;
-	if (r->o->duration_s > 0 && elapsed_s(r) >= r->o->duration_s)
-		return true;
-	if (r->child > 0) {
-		reap_child(r, false);
-		return r->child_done;
-	}
-	return !record__targets_alive(r);
+	if (r->child <= 0)
+		return false;
+	heap_add_command(r);
+	reap_child(r, false);
+	return r->child_done;
 }
 
 static int run_loop(struct record *r)
 {
-	int rc = EXIT_OK, err;
+	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	r->last_drain_ms = now_ms();
-	while (rc == EXIT_OK && !should_stop(r)) {
-		err = record__poll(r, POLL_MS);
-		if (err < 0) {
-			fprintf(stderr, "bpfprof: polling events failed: %s\n", strerror(-err));
-			return EXIT_RUNTIME;
-		}
-		if (now_ms() - r->last_drain_ms >= DRAIN_INTERVAL_MS)
-			rc = record__drain(r);
-		show_progress(r, false);
+	err = session__run(r->sess, NULL);
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\r\033[K");
+	if (err) {
+		fprintf(stderr, "bpfprof: reading samples failed: %s\n", strerror(-err));
+		return EXIT_RUNTIME;
 	}
-	/* Serve notices raised by the last samples before reading them. */
-	record__poll(r, 0);
-	show_progress(r, true);
-	return rc == EXIT_OK ? record__drain(r) : rc;
+	return EXIT_OK;
+}
+
+static enum session_type session_type(enum record_type t)
+{
+	switch (t) {
+	case RECORD_OFFCPU:
+		return SESSION_OFFCPU;
+	case RECORD_WALL:
+		return SESSION_WALL;
+	case RECORD_MUTEX:
+		return SESSION_MUTEX;
+	case RECORD_HEAP:
+		return SESSION_HEAP;
+	default:
+		return SESSION_CPU;
+	}
+}
+
+/* The session: its collectors start now, the command is still held on its pipe. */
+static int start_session(struct record *r)
+{
+	const struct record_opts *o = r->o;
+	/* A command's heap is watched once it runs its own program (heap_add_command). */
+	bool heap_later = o->type == RECORD_HEAP && o->command;
+	struct session_opts so = {
+	    .type = session_type(o->type),
+	    .pids = heap_later ? NULL : o->pids,
+	    .n_pids = heap_later ? 0 : o->n_pids,
+	    .follow_forks = o->command != NULL,
+	    .freq_hz = o->freq_hz,
+	    .no_kernel = o->no_kernel,
+	    .min_block_ns = o->min_block_us * 1000,
+	    .fp_unwind = o->fp_unwind,
+	    .unwind_table_mb = o->unwind_table_mb,
+	    .heap_rate = o->heap_rate,
+	    .seconds = o->duration_s,
+	    .stop_when_targets_exit = !o->command,
+	    .hooks = {.should_stop = should_stop, .on_drain = show_progress, .ctx = r},
+	};
+
+	if (o->type == RECORD_HEAP)
+		r->value_type = HEAP_INUSE_SPACE;
+	else if (o->type == RECORD_OFFCPU || o->type == RECORD_MUTEX)
+		r->value_type = 1;
+	r->sess = session__new(&so);
+	return r->sess ? EXIT_OK : EXIT_RUNTIME;
 }
 
 static void install_signals(void)
@@ -515,8 +569,9 @@ static int write_output(struct record *r)
 		goto out;
 	}
 	r->out_fd = -1;
-	err = r->o->format == FORMAT_FOLDED ? folded__write(r->prof, r->value_type, f) :
-					      pprof__write(r->prof, f);
+	err = r->o->format == FORMAT_FOLDED ?
+		  folded__write(session__profile(r->sess), r->value_type, f) :
+		  pprof__write(session__profile(r->sess), f);
 	if (fflush(f) || fsync(fileno(f)))
 		err = err ?: -errno;
 	if (fclose(f))
@@ -535,9 +590,10 @@ out:
 
 static void print_top(struct record *r)
 {
+	struct profile *p = session__profile(r->sess);
 	struct profile_top top[TOP_N];
-	int64_t total = profile__total(r->prof, r->value_type);
-	size_t n = profile__top(r->prof, r->value_type, top, TOP_N);
+	int64_t total = profile__total(p, r->value_type);
+	size_t n = profile__top(p, r->value_type, top, TOP_N);
 
 	if (!total)
 		return;
@@ -550,17 +606,7 @@ static void print_top(struct record *r)
 
 static void print_summary(struct record *r)
 {
-	struct pipeline_stats ps;
-	struct symbolizer_stats ss;
-	double secs = elapsed_s(r);
-
-	pipeline__stats(r->pl, &ps);
-	symbolizer__stats(r->sym, &ss);
-	record__print_counts(r, secs, ps.processes);
-	fprintf(stderr,
-		"bpfprof: frames: %" PRIu64 ", unsymbolized %" PRIu64 "; symbol cache %" PRIu64
-		" hits, %" PRIu64 " misses, %" PRIu64 " evictions\n",
-		ps.frames, ps.frames_unsymbolized, ss.hits, ss.misses, ss.evictions);
+	record__print_counts(r, elapsed_s(r));
 	if (r->child > 0 && r->child_done && WIFEXITED(r->child_status) &&
 	    WEXITSTATUS(r->child_status))
 		fprintf(stderr, "bpfprof: command exited with status %d\n",
@@ -570,7 +616,9 @@ static void print_summary(struct record *r)
 
 static void teardown(struct record *r)
 {
-	record__stop_collectors(r);
+	/* Collectors first: the probes go before the command is reaped. */
+	session__free(r->sess);
+	r->sess = NULL;
 	if (r->go_fd >= 0)
 		close(r->go_fd); /* a child still waiting exits without running */
 	if (r->child > 0 && !r->child_done)
@@ -581,9 +629,6 @@ static void teardown(struct record *r)
 		unlink(r->tmp_path);
 		free(r->tmp_path);
 	}
-	pipeline__free(r->pl);
-	symbolizer__free(r->sym);
-	profile__free(r->prof);
 }
 
 static int record_run(struct record_opts *o)
@@ -594,14 +639,14 @@ static int record_run(struct record_opts *o)
 	rc = check_pids(o);
 	rc = rc ?: open_output(&r);
 	rc = rc ?: (o->command ? start_child(&r) : EXIT_OK);
-	rc = rc ?: record__setup(&r);
+	rc = rc ?: start_session(&r);
 	if (rc == EXIT_OK) {
 		release_child(&r);
-		profile__set_time(r.prof, now_ns_realtime(), 0);
+		profile__set_time(session__profile(r.sess), now_ns_realtime(), 0);
 		rc = run_loop(&r);
 	}
 	if (rc == EXIT_OK) {
-		profile__set_time(r.prof, now_ns_realtime() - (int64_t)(elapsed_s(&r) * 1e9),
+		profile__set_time(session__profile(r.sess), now_ns_realtime() - (int64_t)(elapsed_s(&r) * 1e9),
 				  (int64_t)(elapsed_s(&r) * 1e9));
 		rc = write_output(&r);
 	}

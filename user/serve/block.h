@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * /debug/pprof/block and /debug/pprof/mutex: each request runs its own
- * short-lived off-CPU collection (own BPF programs, symbolizer and pipeline,
+ * short-lived off-CPU session (own BPF programs, symbolizer and pipeline,
  * none of which are shared across threads), filtered by PID in the kernel.
+ * Threads: any HTTP thread; requests share nothing.
  */
 #ifndef BPFPROF_SERVE_BLOCK_H
 #define BPFPROF_SERVE_BLOCK_H

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,9 @@
 #include "profile/merge.h"
 #include "profile/profile.h"
 #include "serve/sampler.h"
+#include "session/session.h"
 #include "store/store.h"
 
-#define DRAIN_INTERVAL_MS   1000
-#define POLL_MS		    100
 #define MAX_WAITERS_DEFAULT 16
 
 struct waiter {
@@ -30,13 +30,11 @@ struct waiter {
 
 struct sampler {
 	struct sampler_opts opts;
-	struct symbolizer *sym;
-	struct pipeline *pl;
-	struct cpu_collector *col;
-	int64_t period_ns;
+	struct session *sess; /* the sampler thread's once started */
 	pthread_t thread;
 	bool thread_started;
-	volatile bool stopping;
+	/* Set by sampler__stop, read by waiting requests: release/acquire. */
+	atomic_bool stopping;
 
 	pthread_mutex_t lock; /* guards waiters and stats */
 	pthread_cond_t cond;
@@ -46,10 +44,6 @@ struct sampler {
 	volatile bool drain_now;
 	int64_t next_end_ns; /* earliest waiter end, INT64_MAX when none */
 	struct sampler_stats stats;
-
-	struct profile *slice; /* sampler thread only */
-	uint64_t stacks;       /* sampler thread only; published in update_stats */
-	int64_t last_drain_ns; /* sampler thread only */
 };
 
 static int64_t realtime_ns(void)
@@ -60,41 +54,14 @@ static int64_t realtime_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct profile *sampler__new_profile(const struct sampler *s)
 {
-	static const struct profile_value_type types[] = {
-	    {"samples", "count"},
-	    {"cpu", "nanoseconds"},
-	};
-	struct profile *p = profile__new(types, 2, 1);
-
-	if (p && profile__set_period(p, "cpu", "nanoseconds", s->period_ns)) {
-		profile__free(p);
-		p = NULL;
-	}
-	return p;
+	return session__new_profile(s->sess);
 }
 
-static void on_pid(uint32_t pid, uint32_t kind, void *ctx)
+static bool is_stopping(struct sampler *s)
 {
-	pipeline__on_pid(ctx, pid, kind);
-}
-
-static int on_sample(const struct raw_sample *rs, void *ctx)
-{
-	struct sampler *s = ctx;
-	int64_t values[2] = {(int64_t)rs->count, (int64_t)rs->count * s->period_ns};
-
-	s->stacks++;
-	return pipeline__add(s->pl, s->slice, rs, values);
+	return atomic_load_explicit(&s->stopping, memory_order_acquire);
 }
 
 /* Called with the lock held. */
@@ -107,7 +74,7 @@ static void update_deadline(struct sampler *s)
 }
 
 /* Hands the slice to every live request; wakes those whose time is up. */
-static void feed_waiters(struct sampler *s, int64_t now)
+static void feed_waiters(struct sampler *s, struct profile *slice, int64_t now)
 {
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->n_waiters; i++) {
@@ -120,7 +87,7 @@ static void feed_waiters(struct sampler *s, int64_t now)
 			continue;
 		}
 		if (!w->err)
-			w->err = profile__merge(w->prof, s->slice, w->filter);
+			w->err = profile__merge(w->prof, slice, w->filter);
 		if (now >= w->end_ns || w->err)
 			w->done = true;
 	}
@@ -129,12 +96,13 @@ static void feed_waiters(struct sampler *s, int64_t now)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static bool drain_due(struct sampler *s, int64_t last_ms)
+/* A request just came, or one's time is up: drain before the second is. */
+static bool drain_now(struct session *sess, void *ctx)
 {
+	struct sampler *s = ctx;
 	bool due;
 
-	if (monotonic_ms() - last_ms >= DRAIN_INTERVAL_MS)
-		return true;
+	(void)sess;
 	pthread_mutex_lock(&s->lock);
 	due = s->drain_now || realtime_ns() >= s->next_end_ns;
 	s->drain_now = false;
@@ -144,75 +112,57 @@ static bool drain_due(struct sampler *s, int64_t last_ms)
 
 static void update_stats(struct sampler *s)
 {
+	struct session_stats st;
+
+	session__stats(s->sess, &st);
 	pthread_mutex_lock(&s->lock);
-	s->stats.drains++;
-	s->stats.stacks = s->stacks;
-	cpu_collector__stats(s->col, &s->stats.cpu);
-	pipeline__stats(s->pl, &s->stats.pipe);
-	symbolizer__stats(s->sym, &s->stats.sym);
+	s->stats.drains = st.drains;
+	s->stats.stacks = st.stacks;
+	s->stats.cpu = st.cpu;
+	s->stats.pipe = st.pipe;
+	s->stats.sym = st.sym;
 	pthread_mutex_unlock(&s->lock);
 }
 
-static int drain_once(struct sampler *s)
+/* Each slice goes to the store and to every live request. */
+static void on_slice(struct session *sess, struct profile *slice, int64_t now, void *ctx)
 {
-	int64_t now;
-	int n;
+	struct sampler *s = ctx;
 
-	s->slice = sampler__new_profile(s);
-	if (!s->slice)
-		return -ENOMEM;
-	n = cpu_collector__drain(s->col, on_sample, s);
-	now = realtime_ns();
-	profile__set_time(s->slice, s->last_drain_ns, now - s->last_drain_ns);
-	s->last_drain_ns = now;
-	if (n >= 0 && store__add(s->opts.store, s->slice, now)) {
+	(void)sess;
+	if (store__add(s->opts.store, slice, now)) {
 		pthread_mutex_lock(&s->lock);
 		s->stats.store_errors++;
 		pthread_mutex_unlock(&s->lock);
 	}
-	feed_waiters(s, now);
+	feed_waiters(s, slice, now);
 	update_stats(s);
-	profile__free(s->slice);
-	s->slice = NULL;
-	return n < 0 ? n : 0;
 }
 
 static void *sampler_thread(void *arg)
 {
 	struct sampler *s = arg;
-	int64_t last = monotonic_ms();
+	int err = session__run(s->sess, NULL);
 
-	while (!s->stopping) {
-		cpu_collector__poll(s->col, POLL_MS);
-		if (!drain_due(s, last))
-			continue;
-		last = monotonic_ms();
-		if (drain_once(s))
-			fprintf(stderr, "bpfprof: draining samples failed\n");
-	}
-	cpu_collector__poll(s->col, 0);
-	drain_once(s);
+	if (err)
+		fprintf(stderr, "bpfprof: CPU sampling stopped: %s\n", strerror(-err));
 	return NULL;
 }
 
 static int sampler_open(struct sampler *s)
 {
-	struct symbolizer_opts so = {0};
-	struct cpu_collector_opts co = {
+	struct session_opts so = {
+	    .type = SESSION_CPU,
 	    .freq_hz = s->opts.freq_hz,
 	    .no_kernel = s->opts.no_kernel,
-	    .on_pid = on_pid,
+	    .unwind_table_mb = s->opts.unwind_table_mb,
+	    .slices = true,
+	    .keep_going = true,
+	    .hooks = {.drain_now = drain_now, .on_drain = on_slice, .ctx = s},
 	};
 
-	s->sym = symbolizer__new(&so);
-	if (!s->sym)
-		return -errno;
-	s->pl = pipeline__new(s->sym);
-	if (!s->pl)
-		return -ENOMEM;
-	co.ctx = s->pl;
-	s->col = cpu_collector__start(&co);
-	return s->col ? 0 : -errno;
+	s->sess = session__new(&so);
+	return s->sess ? 0 : -errno;
 }
 
 struct sampler *sampler__start(const struct sampler_opts *opts)
@@ -225,11 +175,10 @@ struct sampler *sampler__start(const struct sampler_opts *opts)
 	s->opts = *opts;
 	if (!s->opts.max_waiters)
 		s->opts.max_waiters = MAX_WAITERS_DEFAULT;
-	s->period_ns = 1000000000LL / opts->freq_hz;
+	atomic_init(&s->stopping, false);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	s->next_end_ns = INT64_MAX;
-	s->last_drain_ns = realtime_ns();
 	s->waiters = calloc(s->opts.max_waiters, sizeof(*s->waiters));
 	if (!s->waiters)
 		goto fail;
@@ -251,12 +200,13 @@ void sampler__stop(struct sampler *s)
 {
 	if (!s)
 		return;
-	s->stopping = true;
+	atomic_store_explicit(&s->stopping, true, memory_order_release);
+	if (s->sess)
+		session__cancel(s->sess);
+	/* The session's last drain goes to the store; then every probe is detached. */
 	if (s->thread_started)
 		pthread_join(s->thread, NULL);
-	cpu_collector__free(s->col);
-	pipeline__free(s->pl);
-	symbolizer__free(s->sym);
+	session__free(s->sess);
 	free(s->waiters);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
@@ -297,7 +247,7 @@ static void wait_done(struct sampler *s, struct waiter *w, const volatile bool *
 {
 	struct timespec ts;
 
-	while (!w->done && !(cancel && *cancel) && !s->stopping) {
+	while (!w->done && !(cancel && *cancel) && !is_stopping(s)) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 100 * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {

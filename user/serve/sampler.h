@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The daemon's sampling thread: owns the CPU collector, the symbolizer and
- * the pipeline (none of them thread-safe, so only this thread touches
- * them), drains once a second into a slice that goes to the store and to
- * every live `seconds=N` request.
+ * The daemon's sampling thread: runs a whole-system CPU session (collector,
+ * symbolizer and pipeline, none of them thread-safe, so only this thread
+ * touches them) whose once-a-second slices go to the store and to every
+ * live `seconds=N` request.
+ * Threads: sampler__record and sampler__stats from any thread;
+ * sampler__start and sampler__stop from one.
  */
 #ifndef BPFPROF_SERVE_SAMPLER_H
 #define BPFPROF_SERVE_SAMPLER_H

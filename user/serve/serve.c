@@ -205,11 +205,10 @@ static int start_sampler(struct serve *sv)
 		.max_waiters = sv->cfg.max_long_requests,
 	};
 
+	/* The session says on stderr what could not start. */
 	sv->sampler = sampler__start(&so);
-	if (!sv->sampler) {
-		fprintf(stderr, "bpfprof: cannot start CPU sampling: %s\n", strerror(errno));
+	if (!sv->sampler)
 		return EXIT_RUNTIME;
-	}
 	sv->ready = true;
 	return EXIT_OK;
 }
