@@ -4,7 +4,8 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
-#include "health/health.h"
+#include "cli/exit.h"
+#include "health_cli.h"
 #include "record/record.h"
 #include "serve/serve.h"
 
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "serve"))
 		return serve__main(argc - 1, argv + 1, environ);
 	if (!strcmp(argv[1], "health"))
-		return health__cli_main(argc - 1, argv + 1);
+		return health_cli__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("bpfprof %s (libbpf %s)\n", BPFPROF_VERSION, libbpf_version_string());
 		return EXIT_OK;

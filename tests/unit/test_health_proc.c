@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "health/health.h"
 #include "health/procmem.h"
+#include "serve/health_json.h"
 
 #define MIB (1024.0 * 1024.0)
 

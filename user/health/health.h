@@ -23,7 +23,6 @@
 struct health;
 struct heap_tracker;
 struct store;
-struct json_object;
 
 #define HEALTH_MAX_PIDS	    64
 #define HEALTH_MAX_WARNINGS 8
@@ -76,8 +75,6 @@ extern const struct trend_rule health__rss_rule;
 const char *health_status__name(enum health_status s);
 /* Sets status and warnings from the figures and thresholds. */
 void health_report__evaluate(struct health_report *r, const struct health_thresholds *th);
-/* The JSON object of /health/memory; NULL on ENOMEM. */
-struct json_object *health_report__json(const struct health_report *r);
 
 /* NULL + errno; a message on stderr. */
 struct health *health__start(const struct health_opts *o);
@@ -125,14 +122,5 @@ struct snapshots *health__snapshots(struct health *h);
 
 /* Per-process gauges and the monitor's own counters, Prometheus text. */
 void health__write_metrics(struct health *h, FILE *f);
-
-/* Route handlers (ctx: struct serve *) and the `bpfprof health` command. */
-struct http_req;
-struct http_resp;
-int health_routes__memory(const struct http_req *req, struct http_resp *resp, void *ctx);
-int health_routes__leaks(const struct http_req *req, struct http_resp *resp, void *ctx);
-int health_routes__snapshots(const struct http_req *req, struct http_resp *resp, void *ctx);
-int health_routes__snapshot(const struct http_req *req, struct http_resp *resp, void *ctx);
-int health__cli_main(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "prof_limits.h"
+#include "cli/exit.h"
 
 enum record_format { FORMAT_PPROF, FORMAT_FOLDED };
 
@@ -41,9 +42,6 @@ struct record_opts {
 	uint64_t heap_rate;	/* -R/--heap-rate: mean bytes between heap samples; 0: 512 KiB */
 	char **command; /* argv after "--", NULL-terminated; NULL if none */
 };
-
-/* Exit codes, as the README documents them. */
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* Parses argv (after the "record" word). Returns EXIT_OK or EXIT_USAGE with a message. */
 int record__parse(int argc, char **argv, struct record_opts *opts);

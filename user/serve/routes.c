@@ -11,8 +11,8 @@
 #include <json-c/json.h>
 
 #include "offcpu_keys.h"
-#include "health/health.h"
 #include "http/http.h"
+#include "serve/health_routes.h"
 #include "serve/heap_routes.h"
 #include "profile/merge.h"
 #include "profile/profile.h"

@@ -11,10 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/exit.h"
 #include "health/health.h"
 #include "heap/heap.h"
 #include "http/http.h"
-#include "record/record.h"
 #include "serve/sampler.h"
 #include "serve/serve.h"
 #include "store/store.h"

@@ -14,9 +14,11 @@
 #include <time.h>
 #include <json-c/json.h>
 
+#include "cli/exit.h"
 #include "config/config.h"
 #include "health/health.h"
-#include "record/record.h"
+#include "health_cli.h"
+#include "serve/health_json.h"
 
 #define CLI_PID_MAX	4194304
 #define CLI_MAX_SECONDS 3600
@@ -130,7 +132,7 @@ static int report(uint32_t pid, unsigned int secs)
 	return err;
 }
 
-int health__cli_main(int argc, char **argv)
+int health_cli__main(int argc, char **argv)
 {
 	unsigned int secs;
 	uint32_t pid;

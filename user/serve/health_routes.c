@@ -9,6 +9,8 @@
 
 #include "health/health.h"
 #include "http/http.h"
+#include "serve/health_json.h"
+#include "serve/health_routes.h"
 #include "serve/query.h"
 #include "serve/serve.h"
 
