@@ -13,77 +13,41 @@
 #include "offcpu_keys.h"
 #include "offcpu.skel.h"
 #include "collector/bpfmap.h"
+#include "collector/core.h"
 #include "collector/offcpu.h"
-#include "util/proc.h"
 #include "unwind/unwind.h"
 
-
 struct offcpu_collector {
+	struct collector_core k; /* filter, notices, stack buffers, unwinder */
 	struct offcpu_bpf *skel;
 	struct bpf_link *switch_link, *fork_link, *exec_link;
-	struct ring_buffer *rb;
 	struct offcpu_collector_opts opts;
-	uint32_t *pids;
-	int n_cpus; /* possible CPUs: per-CPU map value count */
 	bool raw_tp;
-	uint64_t stack_missing;
-	/* Drain buffers, sized once from the map bounds. */
-	struct offcpu_key *keys;
-	struct offcpu_val *vals;
-	uint64_t *ustack, *kstack, *walk;
-	struct unwind_stack *ustack_buf;
-	uint32_t count_entries, stack_entries;
-	uint64_t sched_lo, sched_hi;	/* __schedule: kernel stacks start there */
-	struct unwinder *unwinder;	/* NULL: frame-pointer user stacks */
-	bool own_unwinder;		/* else shared: opts.unwinder */
+	uint64_t *walk; /* the frame-pointer walk, before recovered frames go in */
+	uint64_t sched_lo, sched_hi; /* __schedule: kernel stacks start there */
+	bool own_unwinder;	     /* else shared: opts.unwinder */
 };
-
-/* A sleeping thread is unwound at its switch-out: its process needs tables by then. */
-static int handle_event(void *ctx, void *data, size_t size)
-{
-	struct offcpu_collector *c = ctx;
-	const struct new_pid_event *e = data;
-
-	if (size < sizeof(*e))
-		return 0;
-	if (c->opts.on_pid)
-		c->opts.on_pid(e->tgid, e->kind, c->opts.ctx);
-	unwinder__defer_pid(c->unwinder, e->tgid);
-	return 0;
-}
-
-/* New code mapped (dlopen): the unwinder and the symbolizer both re-read the maps. */
-static int handle_unwind_event(void *ctx, void *data, size_t size)
-{
-	struct offcpu_collector *c = ctx;
-	const struct unwind_event *e = data;
-
-	if (size < sizeof(*e))
-		return 0;
-	if (c->opts.on_pid)
-		c->opts.on_pid(e->tgid, PID_EVENT_MMAP, c->opts.ctx);
-	unwinder__defer_pid(c->unwinder, e->tgid);
-	return 0;
-}
 
 static int alloc_buffers(struct offcpu_collector *c)
 {
-	c->count_entries = c->opts.count_entries ?: DEFAULT_COUNT_ENTRIES;
-	c->keys = calloc(c->count_entries, sizeof(*c->keys));
-	c->vals = calloc(c->count_entries, sizeof(*c->vals));
-	c->ustack = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
-	c->kstack = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
+	const struct offcpu_collector_opts *o = &c->opts;
+	struct collector_core_opts ko = {
+	    .pids = o->pids,
+	    .n_pids = o->n_pids,
+	    .count_entries = o->count_entries,
+	    .stack_entries = o->stack_entries,
+	    .key_size = sizeof(struct offcpu_key),
+	    .val_size = sizeof(struct offcpu_val),
+	    .on_pid = o->on_pid,
+	    .ctx = o->ctx,
+	};
+	int err = collector_core__init(&c->k, &ko);
+
+	if (err)
+		return err;
+	c->opts.pids = c->k.pids;
 	c->walk = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
-	c->stack_entries = c->opts.stack_entries ?: DEFAULT_STACK_ENTRIES;
-	c->ustack_buf = calloc(1, sizeof(*c->ustack_buf));
-	c->pids = calloc(c->opts.n_pids ?: 1, sizeof(*c->pids));
-	if (!c->keys || !c->vals || !c->ustack || !c->kstack || !c->walk || !c->ustack_buf ||
-	    !c->pids)
-		return -ENOMEM;
-	if (c->opts.n_pids)
-		memcpy(c->pids, c->opts.pids, c->opts.n_pids * sizeof(*c->pids));
-	c->opts.pids = c->pids;
-	return 0;
+	return c->walk ? 0 : -ENOMEM;
 }
 
 /* Keeps only the tp_btf or only the raw_tp variant of each program. */
@@ -204,38 +168,13 @@ static int start_unwinder(struct offcpu_collector *c)
 	if (c->opts.fp_unwind)
 		return 0;
 	if (c->opts.unwinder) {
-		c->unwinder = c->opts.unwinder;
+		c->k.unwinder = c->opts.unwinder;
 		return 0;
 	}
-	c->unwinder = unwinder__new(c->skel->obj, &uo);
-	if (!c->unwinder)
+	c->k.unwinder = unwinder__new(c->skel->obj, &uo);
+	if (!c->k.unwinder)
 		return -errno;
 	c->own_unwinder = true;
-	return 0;
-}
-
-/*
- * Named processes get their tables before the first switch-out, not after
- * it. A failure is not fatal: that process's stacks are walked by frame
- * pointer and labelled table_not_loaded (the unwinder counts it).
- */
-static void table_targets(struct offcpu_collector *c)
-{
-	for (size_t i = 0; c->unwinder && i < c->opts.n_pids; i++)
-		unwinder__add_pid(c->unwinder, c->pids[i]);
-}
-
-static int fill_filter(struct offcpu_collector *c)
-{
-	uint8_t one = 1;
-	int err;
-
-	for (size_t i = 0; i < c->opts.n_pids; i++) {
-		err = bpf_map__update_elem(c->skel->maps.pids, &c->pids[i], sizeof(uint32_t), &one,
-					   sizeof(one), BPF_ANY);
-		if (err)
-			return err;
-	}
 	return 0;
 }
 
@@ -251,6 +190,7 @@ static int attach_all(struct offcpu_collector *c)
 {
 	struct offcpu_bpf *s = c->skel;
 	bool raw = c->raw_tp;
+	int err;
 
 	if (c->opts.follow_forks) {
 		c->fork_link = attach_one(s->progs.on_fork_btf, s->progs.on_fork_raw, raw,
@@ -262,17 +202,10 @@ static int attach_all(struct offcpu_collector *c)
 	    attach_one(s->progs.on_exec_btf, s->progs.on_exec_raw, raw, "sched_process_exec");
 	if (!c->exec_link)
 		return -errno;
-	c->rb = ring_buffer__new(bpf_map__fd(s->maps.events), handle_event, c, NULL);
-	if (!c->rb)
-		return -errno;
 	/* A shared unwinder's notices are its owner's to serve: one consumer per ring. */
-	if (c->own_unwinder) {
-		int err = ring_buffer__add(c->rb, unwinder__events_fd(c->unwinder),
-					   handle_unwind_event, c);
-
-		if (err)
-			return err;
-	}
+	err = collector_core__open_events(&c->k, s->maps.events, c->own_unwinder);
+	if (err)
+		return err;
 	c->switch_link =
 	    attach_one(s->progs.on_switch_btf, s->progs.on_switch_raw, raw, "sched_switch");
 	if (!c->switch_link) {
@@ -331,20 +264,16 @@ struct offcpu_collector *offcpu_collector__start(const struct offcpu_collector_o
 	if (!c)
 		goto fail;
 	c->opts = *opts;
-	c->n_cpus = libbpf_num_possible_cpus();
-	if (c->n_cpus <= 0) {
-		err = c->n_cpus ?: -EINVAL;
-		goto fail;
-	}
 	err = alloc_buffers(c);
 	if (!c->opts.no_kernel)
 		find_schedule(c);
 	err = err ?: open_and_load(c);
 	err = err ?: start_unwinder(c);
-	err = err ?: fill_filter(c);
+	err = err ?: collector_core__fill_filter(&c->k, c->skel->maps.pids);
 	if (err)
 		goto fail;
-	table_targets(c);
+	/* Named processes get their tables before the first switch-out, not after it. */
+	collector_core__table_targets(&c->k);
 	err = attach_all(c);
 	if (err)
 		goto fail;
@@ -361,35 +290,21 @@ void offcpu_collector__free(struct offcpu_collector *c)
 		return;
 	/* The switch program first: nothing new is counted while the rest goes. */
 	bpf_link__destroy(c->switch_link);
-	ring_buffer__free(c->rb);
+	ring_buffer__free(c->k.rb);
+	c->k.rb = NULL;
 	bpf_link__destroy(c->fork_link);
 	bpf_link__destroy(c->exec_link);
 	if (c->own_unwinder)
-		unwinder__free(c->unwinder);
+		unwinder__free(c->k.unwinder);
 	offcpu_bpf__destroy(c->skel);
-	free(c->ustack_buf);
-	free(c->pids);
-	free(c->keys);
-	free(c->vals);
-	free(c->ustack);
-	free(c->kstack);
+	collector_core__fini(&c->k);
 	free(c->walk);
 	free(c);
 }
 
 int offcpu_collector__poll(struct offcpu_collector *c, int timeout_ms)
 {
-	int n = ring_buffer__poll(c->rb, timeout_ms);
-
-	unwinder__flush(c->unwinder);
-	return n == -EINTR ? 0 : n;
-}
-
-/* Pulls and deletes every entry of a counts map; returns how many. */
-static int take_counts(struct offcpu_collector *c, int fd)
-{
-	return bpfmap__take_all(fd, c->keys, c->vals, sizeof(*c->keys), sizeof(*c->vals),
-				c->count_entries);
+	return collector_core__poll(&c->k, timeout_ms);
 }
 
 /* Frame-pointer walk: the leaf, the recovered return addresses that are code, then the rest. */
@@ -397,102 +312,68 @@ static size_t fp_user_stack(struct offcpu_collector *c, const struct offcpu_key 
 {
 	size_t n = bpfmap__depth(bpfmap__read_stackid(bpf_map__fd(c->skel->maps.stacks),
 						     k->user_stack_id, c->walk),
-				 &c->stack_missing),
+				 &c->k.stack_missing),
 	       out = 0;
 
 	if (!n)
 		return 0;
-	c->ustack[out++] = c->walk[0];
+	c->k.ustack[out++] = c->walk[0];
 	for (int g = 0; g < OFFCPU_GAP_FRAMES && k->gap[g] && c->opts.is_code; g++)
 		if (k->gap[g] != c->walk[0] && (n < 2 || k->gap[g] != c->walk[1]) &&
 		    c->opts.is_code(k->tgid, k->gap[g], c->opts.ctx))
-			c->ustack[out++] = k->gap[g];
+			c->k.ustack[out++] = k->gap[g];
 	for (size_t i = 1; i < n && out < MAX_STACK_DEPTH; i++)
-		c->ustack[out++] = c->walk[i];
+		c->k.ustack[out++] = c->walk[i];
 	return out;
-}
-
-/*
- * Deletes every stack of a drained set: no count still names them
- * (bpf/offcpu.bpf.c), and nothing writes to the set until the next flip, so
- * one walk of the keys sees them all. A stack left behind by a failed delete
- * is harmless: a later count with its hash names the same frames.
- */
-static void clear_ustacks(struct offcpu_collector *c, int fd)
-{
-	bpfmap__clear(fd, sizeof(uint64_t), c->stack_entries);
 }
 
 static int drain_set(struct offcpu_collector *c, int counts_fd, int ustacks_fd, offcpu_sample_fn fn,
 		     void *ctx)
 {
+	const struct offcpu_key *keys = c->k.keys;
+	const struct offcpu_val *vals = c->k.vals;
 	struct raw_sample s;
-	int n = take_counts(c, counts_fd), err = 0;
+	int n = collector_core__take_counts(&c->k, counts_fd), err = 0;
 	size_t nk, skip;
 
 	for (int i = 0; i < n && !err; i++) {
-		const struct offcpu_key *k = &c->keys[i];
+		const struct offcpu_key *k = &keys[i];
 
-		memset(&s, 0, sizeof(s));
-		s.pid = k->tgid;
-		s.tid = k->tid;
-		memcpy(s.comm, k->comm, sizeof(s.comm));
-		s.comm[sizeof(s.comm) - 1] = 0;
-		s.ustack = c->ustack;
+		collector_core__sample(&c->k, &s, k->tgid, k->tid, k->comm);
 		if (k->user_stack_hash)
-			s.n_ustack = bpfmap__depth(unwind_stack__read(ustacks_fd, k->user_stack_hash,
-								      c->ustack_buf, c->ustack,
-								      &s.unwind_reason),
-						   &c->stack_missing);
+			s.n_ustack = collector_core__read_ustack(&c->k, ustacks_fd,
+								 k->user_stack_hash,
+								 &s.unwind_reason);
 		else
 			s.n_ustack = fp_user_stack(c, k);
 		nk = bpfmap__depth(bpfmap__read_stackid(bpf_map__fd(c->skel->maps.stacks),
-							k->kern_stack_id, c->kstack),
-				   &c->stack_missing);
-		skip = tracing_frames(c, c->kstack, nk);
-		s.kstack = c->kstack + skip;
+							k->kern_stack_id, c->k.kstack),
+				   &c->k.stack_missing);
+		skip = tracing_frames(c, c->k.kstack, nk);
+		s.kstack = c->k.kstack + skip;
 		s.n_kstack = nk - skip;
-		s.count = c->vals[i].count;
-		err = fn(&s, c->vals[i].total_ns, ctx);
+		s.count = vals[i].count;
+		err = fn(&s, vals[i].total_ns, ctx);
 	}
-	clear_ustacks(c, ustacks_fd);
-	if (c->unwinder)
-		unwinder__sweep(c->unwinder);
+	collector_core__end_drain(&c->k, ustacks_fd);
 	return err ? err : n;
 }
 
 int offcpu_collector__drain(struct offcpu_collector *c, offcpu_sample_fn fn, void *ctx)
 {
 	struct offcpu_bpf *s = c->skel;
-	uint32_t old = __atomic_load_n(&s->bss->active, __ATOMIC_RELAXED) & 1;
 
-	__atomic_store_n(&s->bss->active, old ^ 1, __ATOMIC_SEQ_CST);
-	bpfmap__grace_period();
-	if (old)
+	if (collector_core__flip(&s->bss->active))
 		return drain_set(c, bpf_map__fd(s->maps.counts_b), bpf_map__fd(s->maps.ustacks_b),
 				 fn, ctx);
 	return drain_set(c, bpf_map__fd(s->maps.counts_a), bpf_map__fd(s->maps.ustacks_a), fn, ctx);
-}
-
-static void sum_stats(struct offcpu_collector *c, uint64_t *sums)
-{
-	uint64_t *vals = calloc(c->n_cpus, sizeof(uint64_t));
-	int fd = bpf_map__fd(c->skel->maps.stats);
-
-	for (uint32_t k = 0; vals && k < OFFCPU_STAT_MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int cpu = 0; cpu < c->n_cpus; cpu++)
-			sums[k] += vals[cpu];
-	}
-	free(vals);
 }
 
 void offcpu_collector__stats(struct offcpu_collector *c, struct offcpu_stats *out)
 {
 	uint64_t sums[OFFCPU_STAT_MAX] = {0};
 
-	sum_stats(c, sums);
+	collector_core__sum_stats(&c->k, c->skel->maps.stats, sums, OFFCPU_STAT_MAX);
 	memset(out, 0, sizeof(*out));
 	out->periods = sums[OFFCPU_STAT_SWITCHES];
 	out->short_periods = sums[OFFCPU_STAT_SHORT];
@@ -502,19 +383,14 @@ void offcpu_collector__stats(struct offcpu_collector *c, struct offcpu_stats *ou
 	out->kstack_err = sums[OFFCPU_STAT_KSTACK_ERR];
 	out->stack_collide = sums[OFFCPU_STAT_STACK_COLLIDE];
 	out->pid_event_drop = sums[OFFCPU_STAT_NEW_PID_DROP];
-	out->stack_missing = c->stack_missing;
+	out->stack_missing = c->k.stack_missing;
 	out->raw_tp = c->raw_tp;
-	out->dwarf = c->unwinder != NULL;
-	if (c->unwinder)
-		unwinder__stats(c->unwinder, &out->unwind);
+	out->dwarf = c->k.unwinder != NULL;
+	if (c->k.unwinder)
+		unwinder__stats(c->k.unwinder, &out->unwind);
 }
 
 bool offcpu_collector__targets_alive(struct offcpu_collector *c)
 {
-	if (!c->opts.n_pids)
-		return true;
-	for (size_t i = 0; i < c->opts.n_pids; i++)
-		if (proc__alive(c->pids[i]))
-			return true;
-	return false;
+	return collector_core__targets_alive(&c->k);
 }
