@@ -20,6 +20,7 @@
 #include "record/record.h"
 #include "record/record_int.h"
 #include "session/session.h"
+#include "util/clock.h"
 #include "util/proc.h"
 #include "writer/folded.h"
 #include "writer/pprof.h"
@@ -336,14 +337,6 @@ int record__parse(int argc, char **argv, struct record_opts *o)
 	return check_combination(o);
 }
 
-static int64_t now_ns_realtime(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int check_pids(const struct record_opts *o)
 {
 	for (size_t i = 0; i < o->n_pids; i++) {
@@ -642,12 +635,13 @@ static int record_run(struct record_opts *o)
 	rc = rc ?: start_session(&r);
 	if (rc == EXIT_OK) {
 		release_child(&r);
-		profile__set_time(session__profile(r.sess), now_ns_realtime(), 0);
+		profile__set_time(session__profile(r.sess), clock__ns(CLOCK_REALTIME), 0);
 		rc = run_loop(&r);
 	}
 	if (rc == EXIT_OK) {
-		profile__set_time(session__profile(r.sess), now_ns_realtime() - (int64_t)(elapsed_s(&r) * 1e9),
-				  (int64_t)(elapsed_s(&r) * 1e9));
+		int64_t dur = (int64_t)(elapsed_s(&r) * 1e9);
+
+		profile__set_time(session__profile(r.sess), clock__ns(CLOCK_REALTIME) - dur, dur);
 		rc = write_output(&r);
 	}
 	if (rc == EXIT_OK)

@@ -14,17 +14,8 @@
 #include "serve/query.h"
 #include "serve/serve.h"
 #include "session/session.h"
+#include "util/clock.h"
 #include "util/proc.h"
-
-#define NS 1000000000LL
-
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * NS + ts.tv_nsec;
-}
 
 /* The server shutting down cancels the request. */
 static bool request_cancelled(struct session *s, void *ctx)
@@ -95,11 +86,11 @@ static int apply_comm(const struct query *q, struct profile **p)
 static int record_block(struct serve *sv, const struct http_req *req, const struct query *q,
 			uint32_t mode, struct profile **out)
 {
-	int64_t start = clock_ns(CLOCK_REALTIME);
+	int64_t start = clock__ns(CLOCK_REALTIME);
 	int err = record_session(q, mode, sv->cfg.no_kernel, req->cancel, out);
 
 	if (!err) {
-		profile__set_time(*out, start, clock_ns(CLOCK_REALTIME) - start);
+		profile__set_time(*out, start, clock__ns(CLOCK_REALTIME) - start);
 		err = apply_comm(q, out);
 	}
 	if (err) {
@@ -118,7 +109,7 @@ static int check_request(struct serve *sv, const struct http_req *req, struct qu
 	    .max_seconds = sv->cfg.max_seconds,
 	    .allow_wait = true,
 	    .default_wait = true,
-	    .now_ns = clock_ns(CLOCK_REALTIME),
+	    .now_ns = clock__ns(CLOCK_REALTIME),
 	};
 	char err[256];
 	int status = query__parse(req, &rules, q, err, sizeof(err));

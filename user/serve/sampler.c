@@ -12,6 +12,7 @@
 #include "serve/sampler.h"
 #include "session/session.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define MAX_WAITERS_DEFAULT 16
 
@@ -45,14 +46,6 @@ struct sampler {
 	int64_t next_end_ns; /* earliest waiter end, INT64_MAX when none */
 	struct sampler_stats stats;
 };
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 struct profile *sampler__new_profile(const struct sampler *s)
 {
@@ -104,7 +97,7 @@ static bool drain_now(struct session *sess, void *ctx)
 
 	(void)sess;
 	pthread_mutex_lock(&s->lock);
-	due = s->drain_now || realtime_ns() >= s->next_end_ns;
+	due = s->drain_now || clock__ns(CLOCK_REALTIME) >= s->next_end_ns;
 	s->drain_now = false;
 	pthread_mutex_unlock(&s->lock);
 	return due;
@@ -262,7 +255,7 @@ int sampler__record(struct sampler *s, unsigned int seconds, const struct profil
 		    const volatile bool *cancel, struct profile **out)
 {
 	struct waiter w = {.filter = f};
-	int64_t start = realtime_ns();
+	int64_t start = clock__ns(CLOCK_REALTIME);
 	int err;
 
 	*out = NULL;
@@ -279,7 +272,7 @@ int sampler__record(struct sampler *s, unsigned int seconds, const struct profil
 	waiter_remove(s, &w);
 	pthread_mutex_unlock(&s->lock);
 	if (!err) {
-		profile__set_time(w.prof, start, realtime_ns() - start);
+		profile__set_time(w.prof, start, clock__ns(CLOCK_REALTIME) - start);
 		*out = w.prof;
 		w.prof = NULL;
 	}

@@ -9,9 +9,7 @@
 #include "heap/heap.h"
 #include "profile/profile.h"
 #include "session/session_int.h"
-
-#define NS_PER_S 1000000000LL
-#define NS_PER_MS 1000000LL
+#include "util/clock.h"
 
 struct profile *session__new_profile(const struct session *s)
 {
@@ -99,8 +97,8 @@ struct session *session__new(const struct session_opts *opts)
 	s->o = *opts;
 	if (!s->o.freq_hz)
 		s->o.freq_hz = 99;
-	s->period_ns = NS_PER_S / s->o.freq_hz;
-	s->last_drain_ns = session_clock_ns(CLOCK_REALTIME);
+	s->period_ns = CLOCK_NS_PER_S / s->o.freq_hz;
+	s->last_drain_ns = clock__ns(CLOCK_REALTIME);
 	atomic_init(&s->cancel, false);
 	s->sym = symbolizer__new(&so);
 	s->pl = s->sym ? pipeline__new(s->sym) : NULL;
@@ -173,7 +171,7 @@ static int drain_all(struct session *s)
 	}
 	for (size_t i = 0; i < s->n_col && n >= 0; i++)
 		n = s->col[i].ops->drain(s, s->col[i].c);
-	now = session_clock_ns(CLOCK_REALTIME);
+	now = clock__ns(CLOCK_REALTIME);
 	s->counts.drains++;
 	if (s->o.slices) {
 		profile__set_time(s->prof, s->last_drain_ns, now - s->last_drain_ns);
@@ -200,7 +198,7 @@ static bool should_end(struct session *s, int64_t deadline, enum session_end *wh
 
 	if (session__cancelled(s))
 		*why = SESSION_END_CANCEL;
-	else if (session_clock_ns(CLOCK_MONOTONIC) >= deadline)
+	else if (clock__ns(CLOCK_MONOTONIC) >= deadline)
 		*why = SESSION_END_DEADLINE;
 	else if (stop)
 		*why = SESSION_END_STOP;
@@ -213,15 +211,16 @@ static bool should_end(struct session *s, int64_t deadline, enum session_end *wh
 
 static bool drain_due(struct session *s, int64_t last_ns)
 {
-	if (session_clock_ns(CLOCK_MONOTONIC) - last_ns >= SESSION_DRAIN_MS * NS_PER_MS)
+	if (clock__ns(CLOCK_MONOTONIC) - last_ns >= SESSION_DRAIN_MS * CLOCK_NS_PER_MS)
 		return true;
 	return s->o.hooks.drain_now && s->o.hooks.drain_now(s, s->o.hooks.ctx);
 }
 
 int session__run(struct session *s, enum session_end *end)
 {
-	int64_t last = session_clock_ns(CLOCK_MONOTONIC);
-	int64_t deadline = s->o.seconds > 0 ? last + (int64_t)(s->o.seconds * NS_PER_S) : INT64_MAX;
+	int64_t last = clock__ns(CLOCK_MONOTONIC);
+	int64_t deadline =
+	    s->o.seconds > 0 ? last + (int64_t)(s->o.seconds * CLOCK_NS_PER_S) : INT64_MAX;
 	enum session_end why;
 	int err = 0;
 
@@ -230,7 +229,7 @@ int session__run(struct session *s, enum session_end *end)
 		if (err)
 			return err;
 		if (drain_due(s, last)) {
-			last = session_clock_ns(CLOCK_MONOTONIC);
+			last = clock__ns(CLOCK_MONOTONIC);
 			err = drain_all(s);
 		}
 	}

@@ -64,14 +64,14 @@ struct session_opts {
 	enum session_type type;
 	const uint32_t *pids; /* NULL/0: whole system (not for wall and heap) */
 	size_t n_pids;
-	bool follow_forks;	 /* children forked by the PIDs too (cpu, offcpu) */
-	unsigned int freq_hz;	 /* cpu, wall; 0: 99 */
-	bool no_kernel;		 /* drop kernel frames (always for mutex) */
-	uint64_t min_block_ns;	 /* offcpu, wall, mutex: shorter periods are not counted */
-	bool fp_unwind;		 /* frame-pointer user stacks instead of .eh_frame */
-	size_t unwind_table_mb;	 /* 0: UNWIND_DEFAULT_TABLE_MB */
-	uint64_t heap_rate;	 /* heap: mean bytes between samples; 0: 512 KiB */
-	double seconds;		 /* deadline of session__run; 0: none */
+	bool follow_forks;	     /* children forked by the PIDs too (cpu, offcpu) */
+	unsigned int freq_hz;	     /* cpu, wall; 0: 99 */
+	bool no_kernel;		     /* drop kernel frames (always for mutex) */
+	uint64_t min_block_ns;	     /* offcpu, wall, mutex: shorter periods are not counted */
+	bool fp_unwind;		     /* frame-pointer user stacks instead of .eh_frame */
+	size_t unwind_table_mb;	     /* 0: UNWIND_DEFAULT_TABLE_MB */
+	uint64_t heap_rate;	     /* heap: mean bytes between samples; 0: 512 KiB */
+	double seconds;		     /* deadline of session__run; 0: none */
 	bool stop_when_targets_exit; /* end the run once no -p target lives */
 	/* A fresh profile per drain, handed to on_drain and then freed (the daemon's slices). */
 	bool slices;
@@ -81,16 +81,16 @@ struct session_opts {
 };
 
 struct session_stats {
-	uint64_t samples;    /* CPU samples + off-CPU periods drained (counts) */
-	uint64_t stacks;     /* raw samples (distinct stacks per drain) handed on */
+	uint64_t samples;     /* CPU samples + off-CPU periods drained (counts) */
+	uint64_t stacks;      /* raw samples (distinct stacks per drain) handed on */
 	uint64_t cpu_samples; /* wall: the CPU part of samples */
-	int64_t offcpu_ns;   /* off-CPU time counted */
+	int64_t offcpu_ns;    /* off-CPU time counted */
 	uint64_t drains;
-	int64_t period_ns;   /* CPU sampling period (1 s / freq_hz) */
+	int64_t period_ns; /* CPU sampling period (1 s / freq_hz) */
 	bool has_cpu, has_offcpu, has_heap;
-	struct cpu_stats cpu;	  /* with has_cpu */
+	struct cpu_stats cpu;	    /* with has_cpu */
 	struct offcpu_stats offcpu; /* with has_offcpu */
-	size_t heap_pids;	  /* with has_heap: processes watched */
+	size_t heap_pids;	    /* with has_heap: processes watched */
 	struct pipeline_stats pipe;
 	struct symbolizer_stats sym;
 };

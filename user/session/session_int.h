@@ -8,7 +8,6 @@
 #define BPFPROF_SESSION_INT_H
 
 #include <stdatomic.h>
-#include <time.h>
 
 #include "session/session.h"
 
@@ -64,13 +63,5 @@ extern const struct session_collector_ops session_heap_ops;
 struct unwinder *session_cpu__unwinder(void *c);
 /* Replaces the session's profile with p (heap: the profile is the tracker's state). */
 void session__replace_profile(struct session *s, struct profile *p);
-
-static inline int64_t session_clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 #endif
