@@ -338,7 +338,7 @@ static void *tracker_thread(void *arg)
 	struct heap_tracker *t = arg;
 	int64_t last_check = clock_ns(CLOCK_MONOTONIC);
 
-	while (!t->stop) {
+	while (!atomic_load_explicit(&t->stop, memory_order_acquire)) {
 		int64_t now;
 
 		/* Exits, execs and unmaps are noticed here too: owners need not poll. */
@@ -502,7 +502,7 @@ void heap_tracker__free(struct heap_tracker *t)
 {
 	if (!t)
 		return;
-	t->stop = true;
+	atomic_store_explicit(&t->stop, true, memory_order_release);
 	if (t->thread_started)
 		pthread_join(t->thread, NULL);
 	for (size_t i = 0; i < t->n_procs; i++)

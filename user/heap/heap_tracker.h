@@ -4,6 +4,7 @@
 #define BPFPROF_HEAP_TRACKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -82,7 +83,7 @@ struct heap_tracker {
 	bool own_pl; /* sym and pl are the tracker's, not a session's */
 	pthread_t thread;
 	bool thread_started;
-	volatile bool stop;
+	atomic_bool stop; /* set by heap_tracker__free, read by the thread: release/acquire */
 	int n_cpus;
 	struct heap_target *pcpu; /* lookup buffer, one per CPU */
 };
