@@ -224,14 +224,13 @@ int safefile__open(int dirfd, const char *path, unsigned int flags, uint64_t max
 	}
 	err = fstat(pfd, &st) ? -errno : check__type(&st, max_size, &why);
 	if (!err) {
-		err = reopen__read(pfd);
-		if (err >= 0) {
-			*fd = err;
-			err = 0;
-		}
+		*fd = reopen__read(pfd);
+		err = *fd < 0 ? *fd : 0;
 	}
 	close(pfd);
-	if (!err && st_size)
+	if (err)
+		*fd = -1;
+	else if (st_size)
 		*st_size = st.st_size;
 out:
 	if (why != SAFEFILE_NR_REASONS)
@@ -241,16 +240,16 @@ out:
 
 int safefile__read_all(int fd, size_t max, char **buf, size_t *len)
 {
-	size_t cap = 4096, n = 0;
+	size_t cap = 0, n = 0, want;
 	char *b = NULL, *p;
-	ssize_t r;
+	ssize_t r = 1;
 	int err = 0;
 
 	*buf = NULL;
 	*len = 0;
-	for (;;) {
-		if (n + 1 >= cap || !b) {
-			cap = b ? cap * 2 : cap;
+	while (!err && r > 0) {
+		if (n + 1 >= cap) {
+			cap = cap ? cap * 2 : 4096;
 			p = realloc(b, cap);
 			if (!p) {
 				err = -ENOMEM;
@@ -258,19 +257,19 @@ int safefile__read_all(int fd, size_t max, char **buf, size_t *len)
 			}
 			b = p;
 		}
-		/* One byte past max tells "exactly max" from "more". */
-		r = read(fd, b + n, (max + 1 - n < cap - 1 - n) ? max + 1 - n : cap - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r < 0 ? -errno : 0;
-			break;
-		}
-		n += r;
-		if (n > max) {
+		/* Up to one byte past max tells "exactly max" from "more"; one byte kept for the NUL. */
+		want = cap - 1 - n;
+		if (want > max + 1 - n)
+			want = max + 1 - n;
+		do
+			r = read(fd, b + n, want);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			err = -errno;
+		else
+			n += r;
+		if (n > max)
 			err = -EFBIG;
-			break;
-		}
 	}
 	if (err) {
 		free(b);
