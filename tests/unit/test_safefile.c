@@ -155,9 +155,8 @@ static void test_fifo_refused_without_blocking(void **state)
 	assert_int_equal(try_open(AT_FDCWD, "fifo", 0, 0), -ENODEV);
 	assert_int_equal(try_open(AT_FDCWD, "fifolink", SAFEFILE_FOLLOW, 0), -ENODEV);
 	safefile__stats(&after);
-	assert_int_equal(after.by_reason[SAFEFILE_NOT_REGULAR] -
-			     before.by_reason[SAFEFILE_NOT_REGULAR],
-			 2);
+	assert_int_equal(
+	    after.by_reason[SAFEFILE_NOT_REGULAR] - before.by_reason[SAFEFILE_NOT_REGULAR], 2);
 	assert_int_equal(after.refused - before.refused, 2);
 	assert_non_null(strstr(after.last, "fifolink: not a regular file"));
 	alarm(0);
@@ -331,9 +330,9 @@ static void test_lines(void **state)
 	assert_string_equal(out, "1234|ok|");
 	safefile__stats(&before);
 	assert_int_equal(
-	    read_lines(&(struct lines_case){"x\n0123456789012345678901234567890\ny\nzzzzzzzzzz", 4,
-					    1000},
-		       out, 256),
+	    read_lines(
+		&(struct lines_case){"x\n0123456789012345678901234567890\ny\nzzzzzzzzzz", 4, 1000},
+		out, 256),
 	    2);
 	assert_string_equal(out, "x|y|");
 	safefile__stats(&after);

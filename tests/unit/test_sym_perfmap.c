@@ -113,9 +113,8 @@ static void test_fifo_refused(void **state)
 	assert_null(perfmap__load(at("fifo.map")));
 	assert_int_equal(errno, ENODEV);
 	safefile__stats(&after);
-	assert_int_equal(after.by_reason[SAFEFILE_NOT_REGULAR] -
-			     before.by_reason[SAFEFILE_NOT_REGULAR],
-			 1);
+	assert_int_equal(
+	    after.by_reason[SAFEFILE_NOT_REGULAR] - before.by_reason[SAFEFILE_NOT_REGULAR], 1);
 	assert_non_null(strstr(after.last, "fifo.map"));
 	alarm(0);
 }

@@ -463,7 +463,8 @@ static bool dbgloc__link(struct dbgloc *loc, char *path, size_t size, const stru
 	const char *dir_ns = o->dir_ns ? o->dir_ns : o->dir;
 	int n;
 
-	*loc = (struct dbgloc){.dirfd = o->in_root ? o->root_fd : AT_FDCWD, .path = path,
+	*loc = (struct dbgloc){.dirfd = o->in_root ? o->root_fd : AT_FDCWD,
+			       .path = path,
 			       .flags = o->in_root ? SAFEFILE_IN_ROOT : 0};
 	if (i == 0 && o->dir)
 		n = snprintf(path, size, "%s/%s", o->dir, link);

@@ -257,7 +257,7 @@ int safefile__read_all(int fd, size_t max, char **buf, size_t *len)
 			}
 			b = p;
 		}
-		/* Up to one byte past max tells "exactly max" from "more"; one byte kept for the NUL. */
+		/* One byte past max tells "exactly max" from "more"; one is kept for the NUL. */
 		want = cap - 1 - n;
 		if (want > max + 1 - n)
 			want = max + 1 - n;
