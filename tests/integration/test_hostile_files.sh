@@ -58,7 +58,7 @@ build_jit() {
 		return 0;
 	}
 	EOF
-	gcc -O1 -fno-omit-frame-pointer -o "$T/jit" "$T/jit.c" 2>"$T/jit.err" ||
+	gcc -static -O1 -fno-omit-frame-pointer -o "$T/jit" "$T/jit.c" 2>"$T/jit.err" ||
 		{ fail "jit workload build failed: $(head -c 200 "$T/jit.err")"; return 1; }
 }
 
@@ -68,21 +68,43 @@ n_samples() {
 		s && $1 ~ /^[0-9]+$/ { n += $1 } END { print n + 0 }'
 }
 
-# record_hostile NAME PID REFUSED_REGEX: `record -p PID -d 3` under
-# /usr/bin/time; checks the exit, the timeout, samples of PID, the peak RSS
-# and that stderr names the refusal.
+# hwm_watch PREFIX: follows the agent that bp starts (the child of the
+# `timeout` whose PID bp writes to PREFIX.pid) and keeps its VmHWM (KiB) in
+# PREFIX.hwm until it exits. (Wrapping it in /usr/bin/time would leave a hung
+# agent behind: timeout's SIGKILL reaches only its own child.)
+hwm_watch() {
+	local prefix=$1 tp= ap= v i
+	for i in $(seq 200); do
+		[ -s "$prefix.pid" ] && break
+		sleep 0.05
+	done
+	tp=$(cat "$prefix.pid" 2>/dev/null)
+	[ -n "$tp" ] || return 0
+	while kill -0 "$tp" 2>/dev/null; do
+		[ -n "$ap" ] || ap=$(pgrep -P "$tp" | head -1)
+		v=$(awk '/^VmHWM:/ { print $2 }' /proc/"$ap"/status 2>/dev/null)
+		[ -z "$v" ] || echo "$v" >"$prefix.hwm"
+		sleep 0.1
+	done
+}
+
+# record_hostile NAME PID REFUSED_REGEX: `record -p PID -d 3`; checks the
+# exit, the timeout, samples of PID, the peak RSS and that stderr names the
+# refusal.
 record_hostile() {
-	local name=$1 pid=$2 refused=$3 f=$T/$1.pb.gz rss n
-	BP_WRAP=(/usr/bin/time -f '%M' -o "$T/$name.rss")
+	local name=$1 pid=$2 refused=$3 f=$T/$1.pb.gz rss n w
+	rm -f "$T/$name.pid" "$T/$name.hwm"
+	hwm_watch "$T/$name" &
+	w=$!
 	bp "$T/$name" record -p "$pid" -d 3 -o "$f"
-	BP_WRAP=()
+	wait "$w"
 	expect_rc 0 || return 1
 	check_pprof "$f" || return 1
 	n=$(n_samples "$f")
 	[ "$n" -gt 0 ] || { fail "no samples of PID $pid in the profile"; return 1; }
-	rss=$(tail -1 "$T/$name.rss" 2>/dev/null)
+	rss=$(cat "$T/$name.hwm" 2>/dev/null)
 	[ -n "$rss" ] && [ "$rss" -lt "$RSS_MAX_KIB" ] ||
-		{ fail "agent peak RSS ${rss:-?} KiB, want < $RSS_MAX_KIB"; return 1; }
+		{ fail "agent VmHWM ${rss:-?} KiB, want < $RSS_MAX_KIB"; return 1; }
 	grep -qE "refused .*$refused" "$BP_ERR" ||
 		{ fail "no refusal matching '$refused' on stderr: $(grep 'refused' "$BP_ERR" | head -2 | tr '\n' '|')"; return 1; }
 	grep -qE 'files refused' "$BP_ERR" && ! grep -qE '; 0 files refused' "$BP_ERR" ||
@@ -153,6 +175,51 @@ case_perfmap_empty() {
 	check_pprof "$f" || return 1
 }
 
+# chroot_jit NAME TMP_SETUP: the JIT workload chrooted in $T/NAME, whose
+# /tmp is made by TMP_SETUP ROOT; its perf map "START 1000 NAME_fn" is
+# written where /tmp leads from the host's point of view. Records it and
+# sets F (the profile).
+chroot_jit() {
+	local name=$1 r=$T/$1 pid
+	build_jit || return 1
+	mkdir -p "$r"
+	cp "$T/jit" "$r/jit"
+	$2 "$r"
+	start_bg chroot "$r" /jit 20
+	pid=$BG_PID
+	wait_exe "$pid" || { fail "chrooted workload did not start"; return 1; }
+	local start
+	start=$(awk '$2 ~ /x/ && $6 == "" { split($1, a, "-"); print a[1]; exit }' /proc/"$pid"/maps)
+	[ -n "$start" ] || { fail "no anonymous executable mapping in the JIT workload"; return 1; }
+	[ ! -e "/tmp/perf-$pid.map" ] || { fail "test setup: /tmp/perf-$pid.map exists on the host"; return 1; }
+	echo "$start 1000 ${name}_fn" >"$(readlink -f "$r/tmp")/perf-$pid.map"
+	F=$T/$name.pb.gz
+	bp "$T/$name" record -p "$pid" -d 3 -o "$F"
+	expect_rc 0 || return 1
+	check_pprof "$F" || return 1
+}
+
+tmp_dir() { mkdir -p "$1/tmp"; }
+tmp_link_out() { mkdir -p "$T/hostdir" && ln -s "$T/hostdir" "$1/tmp"; }
+
+# The control: a perf map inside the chroot is read (through its root).
+case_chroot_perfmap() {
+	chroot_jit jit_inside tmp_dir || return 1
+	grep -q 'jit_inside_fn' "$F.top" ||
+		{ fail "jit_inside_fn not in the profile (top: $(head -12 "$F.top" | tail -4 | tr '\n' '|'))"; return 1; }
+}
+
+# /tmp in the chroot is a symlink to a host directory: the map there is
+# outside the process's root and must not be read.
+case_chroot_escape() {
+	chroot_jit jit_escape tmp_link_out || return 1
+	if grep -q 'jit_escape_fn' "$F.top" "$F.raw"; then
+		fail "the perf map behind a symlink out of the process's root was read"
+		return 1
+	fi
+	[ "$(n_samples "$F")" -gt 0 ] || { fail "no samples"; return 1; }
+}
+
 # serve: all the hostile processes at once; the daemon keeps serving, counts
 # the refusals in /metrics, and stays under the RSS bound.
 case_serve() {
@@ -199,5 +266,7 @@ run_case "record: debuglink under /usr/lib/debug is a FIFO" case_dbg_fifo_root
 run_case "record: 1 GiB sparse /tmp/perf-PID.map" case_perfmap_sparse
 run_case "record: FIFO /tmp/perf-PID.map" case_perfmap_fifo
 run_case "record (ASan): empty /tmp/perf-PID.map" case_perfmap_empty
+run_case "record: perf map inside a chroot is read" case_chroot_perfmap
+run_case "record: perf map behind a /tmp symlink out of a chroot is not read" case_chroot_escape
 run_case "serve: debuglink -> /dev/zero and FIFO perf map, refusals in /metrics" case_serve
 finish
