@@ -18,7 +18,8 @@ RSS_MAX_KIB=$((256 * 1024))
 # never ended.
 export BP_TIMEOUT=40
 DBG_DIRS=()
-trap '_hf_rc=$?; rm -rf "${DBG_DIRS[@]}"; _serve_cleanup; (exit $_hf_rc); _cleanup' EXIT
+trap '_hf_rc=$?; rm -rf "${DBG_DIRS[@]}"; rmdir "/usr/lib/debug${T%/*}" 2>/dev/null
+	_serve_cleanup; (exit $_hf_rc); _cleanup' EXIT
 
 # stripped_copy DIR: a stripped cpu_split in DIR with a .gnu_debuglink to
 # cpu_split.debug (CRC of the real debug file), which is then removed.
