@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "profile/merge.h"
@@ -71,7 +72,8 @@ struct store {
 	size_t n_files, cap_files;
 	uint64_t file_bytes;
 
-	struct store_stats st; /* evicted, files_rotated, write_errors, loaded, load_errors */
+	struct store_stats st; /* evicted, files_rotated, write_errors, loaded, load_errors,
+				  files_rejected */
 	int64_t last_add_ns; /* the open window holds data up to here, not to its end */
 };
 
@@ -295,6 +297,12 @@ out:
 	return err;
 }
 
+static void file__log_skip(const struct store_file *f, const char *why)
+{
+	fprintf(stderr, "bpfprof: data dir: skipping window-%" PRId64 "-%" PRId64 ".pb.gz: %s\n",
+		f->start_ms, f->end_ms, why);
+}
+
 /* Only exact "window-<start_ms>-<end_ms>.pb.gz" names are ours. */
 static bool file__parse_name(const char *name, struct store_file *f)
 {
@@ -326,9 +334,14 @@ static int store__scan_dir(struct store *s)
 		return -errno;
 	while ((de = readdir(dir))) {
 		if (!file__parse_name(de->d_name, &f) ||
-		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISREG(st.st_mode))
+		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
+		if (!S_ISREG(st.st_mode)) {
+			/* a FIFO would block a read, a symlink could point anywhere */
+			file__log_skip(&f, "not a regular file");
+			s->st.files_rejected++;
+			continue;
+		}
 		f.bytes = (uint64_t)st.st_size;
 		if (array__reserve((void **)&s->files, &s->cap_files, s->n_files + 1,
 				   sizeof(*s->files))) {
@@ -345,19 +358,26 @@ static int store__scan_dir(struct store *s)
 }
 
 /*
- * 1: loaded; 0: did not fit the memory cap; -EINVAL etc.: unreadable. The
- * window's times come from the name, which is what rotation goes by.
+ * 1: loaded; 0: did not fit the memory cap; -EFBIG: over a decode cap;
+ * -EINVAL etc.: unreadable (logged). The window's times come from the
+ * name, which is what rotation goes by. Files may be crafted: no larger
+ * than the ring may be read or inflated, nor take more to decode, and a
+ * symlink or FIFO put in their place is refused without blocking.
  */
 static int store__load_file(struct store *s, const struct store_file *f)
 {
 	struct store_window w = {.start_ns = f->start_ms * NSEC_PER_MSEC,
 				 .end_ns = f->end_ms * NSEC_PER_MSEC};
-	char path[PATH_MAX];
+	struct pprof_limits lim = {
+	    .max_raw_bytes = s->max_bytes, .max_mem_bytes = s->max_bytes, .no_follow = true};
+	char path[PATH_MAX], why[256] = "";
 	int err;
 
 	err = store__path(s, path, sizeof(path), f->start_ms, f->end_ms, "");
 	if (!err)
-		err = pprof__read_file(path, &w.p);
+		err = pprof__read_file_ex(path, &lim, &w.p, why, sizeof(why));
+	if (err && err != -ENOMEM)
+		file__log_skip(f, why[0] ? why : strerror(-err));
 	if (err)
 		return err;
 	w.bytes = profile__bytes(w.p);
@@ -373,6 +393,32 @@ static int store__load_file(struct store *s, const struct store_file *f)
 	return 1;
 }
 
+/*
+ * A window ending after the next one would: not written by a store on this
+ * clock. Loaded, it would make every new window look too old to keep.
+ */
+static bool file__from_future(const struct store *s, const struct store_file *f)
+{
+	struct timespec ts;
+	int64_t now_ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / NSEC_PER_MSEC;
+	return f->end_ms > now_ms + 2 * (s->window_ns / NSEC_PER_MSEC);
+}
+
+/* The newest file's end that is not from the future, or INT64_MIN. */
+static int64_t store__newest_file(const struct store *s)
+{
+	size_t i;
+
+	for (i = s->n_files; i > 0; i--) {
+		if (!file__from_future(s, &s->files[i - 1]))
+			return s->files[i - 1].end_ms * NSEC_PER_MSEC;
+	}
+	return INT64_MIN;
+}
+
 /* Newest first, while within retention of the newest file and the memory cap. */
 static int store__load(struct store *s)
 {
@@ -382,11 +428,17 @@ static int store__load(struct store *s)
 
 	if (!s->n_files)
 		return 0;
-	newest = s->files[s->n_files - 1].end_ms * NSEC_PER_MSEC;
+	newest = store__newest_file(s);
 	for (i = s->n_files; i > 0; i--) {
 		const struct store_file *f = &s->files[i - 1];
 
-		if (f->end_ms * NSEC_PER_MSEC <= newest - s->retention_ns)
+		if (file__from_future(s, f)) {
+			/* left in rotation: it may be ours from before a clock step */
+			file__log_skip(f, "window ends in the future");
+			s->st.files_rejected++;
+			continue;
+		}
+		if (newest == INT64_MIN || f->end_ms * NSEC_PER_MSEC <= newest - s->retention_ns)
 			continue;
 		ret = store__load_file(s, f);
 		if (ret == -ENOMEM)
@@ -395,6 +447,11 @@ static int store__load(struct store *s)
 			break;
 		if (ret > 0) {
 			s->st.loaded++;
+			continue;
+		}
+		if (ret == -EFBIG) {
+			/* over a cap, not corrupt: maybe ours, so rotation may still delete it */
+			s->st.files_rejected++;
 			continue;
 		}
 		/* left in place for a human to look at, and out of rotation's reach */

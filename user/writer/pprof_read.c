@@ -1132,11 +1132,11 @@ int pprof__decode_gz_ex(const uint8_t *buf, size_t len, const struct pprof_limit
 	err = pprof__gunzip(buf, len, limits__raw(lim), &raw, &raw_len);
 	if (err == -EFBIG && why && why_len)
 		snprintf(why, why_len, "decompresses to over the %zu-byte limit", limits__raw(lim));
+	else if (err == -EINVAL && why && why_len)
+		snprintf(why, why_len, "corrupt or truncated gzip stream");
 	if (!err)
 		err = pprof__decode_ex(raw, raw_len, lim, out, why, why_len);
 	free(raw);
-	if (err == -EINVAL && why && why_len && !why[0])
-		snprintf(why, why_len, "not a valid gzip stream or profile.proto message");
 	why__set(why, why_len, err);
 	return err;
 }
