@@ -390,12 +390,20 @@ static void test_load_respects_retention_and_cap(void **state)
 	store__free(s);
 
 	o.retention_s = 0;
-	o.max_bytes = 1; /* nothing fits: files stay, nothing loads */
+	o.max_bytes = 1024; /* nothing fits: files stay, nothing loads */
 	s = store__new(&o);
 	assert_non_null(s);
 	assert_int_equal(stats(s).loaded, 0);
 	assert_int_equal(stats(s).files, 6);
+	assert_int_equal(stats(s).files_rejected, 6);
 	store__free(s);
+	o.max_bytes = 1; /* smaller than the files: never readable, out of rotation */
+	s = store__new(&o);
+	assert_non_null(s);
+	assert_int_equal(stats(s).files, 0);
+	assert_int_equal(stats(s).files_rejected, 6);
+	store__free(s);
+	assert_int_equal(count_window_files(o.data_dir), 6);
 }
 
 static void test_rotation_by_count(void **state)
@@ -631,6 +639,11 @@ static void test_hostile_files(void **state)
 	write_window(o.data_dir, AT(30), AT(40), gz, len);
 	free(gz);
 	free(head);
+	/* 1 TiB, sparse: counted by size, it would make rotation delete everything */
+	fmt(path, sizeof(path), "%s/window-%" PRId64 "-%" PRId64 ".pb.gz", o.data_dir, MS(AT(60)),
+	    MS(AT(70)));
+	write_file(o.data_dir, path + strlen(o.data_dir) + 1, "", 0);
+	assert_int_equal(truncate(path, (off_t)1 << 40), 0);
 	/* a FIFO would block a read; a symlink could point anywhere */
 	fmt(path, sizeof(path), "%s/window-%" PRId64 "-%" PRId64 ".pb.gz", o.data_dir, MS(AT(40)),
 	    MS(AT(50)));
@@ -645,8 +658,9 @@ static void test_hostile_files(void **state)
 	assert_non_null(s);
 	st = stats(s);
 	assert_int_equal(st.loaded, 2);
-	assert_int_equal(st.files_rejected, 4); /* bomb, strings, FIFO, symlink */
+	assert_int_equal(st.files_rejected, 5); /* bomb, strings, FIFO, symlink, sparse */
 	assert_int_equal(st.load_errors, 0);
+	assert_int_equal(st.files_rotated, 0);
 	assert_int_equal(total(s, AT(0), AT(10), NULL), 1);
 	/* merging the INT64_MAX window with the other one clamps */
 	assert_int_equal(store__query(s, AT(0), AT(20), NULL, &q2), 0);
@@ -654,9 +668,9 @@ static void test_hostile_files(void **state)
 	assert_true(profile__total(q2, 1) == INT64_MAX);
 	profile__free(q2);
 	/* and it keeps storing */
-	add(s, AT(61), 1, "app", 5);
+	add(s, AT(71), 1, "app", 5);
 	assert_int_equal(store__flush(s), 0);
-	assert_int_equal(total(s, AT(60), AT(70), NULL), 5);
+	assert_int_equal(total(s, AT(70), AT(80), NULL), 5);
 	store__free(s);
 	profile__free(p);
 	profile__free(q);

@@ -326,6 +326,7 @@ static int store__scan_dir(struct store *s)
 	struct store_file f;
 	struct dirent *de;
 	struct stat st;
+	char why[128];
 	int err = 0;
 	DIR *dir;
 
@@ -339,6 +340,18 @@ static int store__scan_dir(struct store *s)
 		if (!S_ISREG(st.st_mode)) {
 			/* a FIFO would block a read, a symlink could point anywhere */
 			file__log_skip(&f, "not a regular file");
+			s->st.files_rejected++;
+			continue;
+		}
+		if ((uint64_t)st.st_size > s->max_bytes) {
+			/*
+			 * Never readable within the ring's cap, and kept out of
+			 * rotation: a sparse 1 TB file would make it delete every
+			 * real window to get under max_dir_bytes.
+			 */
+			snprintf(why, sizeof(why), "file of %lld bytes, over the %zu-byte limit",
+				 (long long)st.st_size, s->max_bytes);
+			file__log_skip(&f, why);
 			s->st.files_rejected++;
 			continue;
 		}
