@@ -676,6 +676,34 @@ static void test_hostile_files(void **state)
 	profile__free(q);
 }
 
+/* Start-up decodes at most 4x the ring's cap in all, however many bombs there are. */
+static void test_load_work_bounded(void **state)
+{
+	struct store_opts o = {.window_s = 10, .max_bytes = 1 << 20, .data_dir = sub("work")};
+	struct store_stats st;
+	struct store *s;
+	uint8_t *gz;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_int_equal(mkdir(o.data_dir, 0700), 0);
+	gz = gzip_repeat("", 0, "\0", 1, 2 << 20, &len);
+	for (i = 0; i < 50; i++)
+		write_window(o.data_dir, AT(10 * i), AT(10 * i + 10), gz, len);
+	free(gz);
+	s = store__new(&o);
+	assert_non_null(s);
+	st = stats(s);
+	/* each bomb is inflated up to the 1 MiB cap: four of them spend the budget */
+	assert_int_equal(st.files_rejected, 4);
+	assert_int_equal(st.loaded, 0);
+	assert_int_equal(st.files, 50);
+	add(s, AT(501), 1, "app", 2);
+	assert_int_equal(total(s, AT(500), AT(510), NULL), 2);
+	store__free(s);
+}
+
 /* A window from the future would make every new window look too old to keep. */
 static void test_future_window_skipped(void **state)
 {
@@ -823,6 +851,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_garbage_files_skipped, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_files, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_future_window_skipped, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_work_bounded, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_unwritable_dir_counts_errors, dir_setup,
 					    dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_add_query, dir_setup, dir_teardown),

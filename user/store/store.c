@@ -377,12 +377,14 @@ static int store__scan_dir(struct store *s)
  * than the ring may be read or inflated, nor take more to decode, and a
  * symlink or FIFO put in their place is refused without blocking.
  */
-static int store__load_file(struct store *s, const struct store_file *f)
+static int store__load_file(struct store *s, const struct store_file *f, size_t *decoded)
 {
 	struct store_window w = {.start_ns = f->start_ms * NSEC_PER_MSEC,
 				 .end_ns = f->end_ms * NSEC_PER_MSEC};
-	struct pprof_limits lim = {
-	    .max_raw_bytes = s->max_bytes, .max_mem_bytes = s->max_bytes, .no_follow = true};
+	struct pprof_limits lim = {.max_raw_bytes = s->max_bytes,
+				   .max_mem_bytes = s->max_bytes,
+				   .no_follow = true,
+				   .decoded = decoded};
 	char path[PATH_MAX], why[256] = "";
 	int err;
 
@@ -432,9 +434,17 @@ static int64_t store__newest_file(const struct store *s)
 	return INT64_MIN;
 }
 
+/*
+ * Reading back decodes at most this many times the ring's cap in all: the
+ * ring holds less than that, and 1000 bombs of the cap each would
+ * otherwise cost minutes of inflating at start-up.
+ */
+#define LOAD_WORK_FACTOR 4
+
 /* Newest first, while within retention of the newest file and the memory cap. */
 static int store__load(struct store *s)
 {
+	size_t budget = s->max_bytes * LOAD_WORK_FACTOR, spent = 0, decoded;
 	int64_t newest;
 	size_t i;
 	int ret;
@@ -445,6 +455,14 @@ static int store__load(struct store *s)
 	for (i = s->n_files; i > 0; i--) {
 		const struct store_file *f = &s->files[i - 1];
 
+		if (spent >= budget) {
+			fprintf(stderr,
+				"bpfprof: data dir: read %zu bytes of windows (%dx the store's "
+				"memory cap): %zu older files not read\n",
+				spent, LOAD_WORK_FACTOR, i);
+			break;
+		}
+
 		if (file__from_future(s, f)) {
 			/* left in rotation: it may be ours from before a clock step */
 			file__log_skip(f, "window ends in the future");
@@ -453,7 +471,9 @@ static int store__load(struct store *s)
 		}
 		if (newest == INT64_MIN || f->end_ms * NSEC_PER_MSEC <= newest - s->retention_ns)
 			continue;
-		ret = store__load_file(s, f);
+		decoded = 0;
+		ret = store__load_file(s, f, &decoded);
+		spent += decoded + (size_t)f->bytes;
 		if (ret == -ENOMEM)
 			return ret;
 		if (ret == 0)

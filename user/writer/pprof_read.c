@@ -984,6 +984,12 @@ static size_t limits__mem(const struct pprof_limits *lim, size_t len)
 	return cap;
 }
 
+static void limits__decoded(const struct pprof_limits *lim, size_t n)
+{
+	if (lim && lim->decoded)
+		*lim->decoded = n;
+}
+
 static void why__set(char *why, size_t why_len, int err)
 {
 	if (!why || !why_len || why[0] || !err)
@@ -1004,6 +1010,7 @@ int pprof__decode_ex(const uint8_t *buf, size_t len, const struct pprof_limits *
 		why[0] = '\0';
 	if ((!buf && len) || !out)
 		return -EINVAL;
+	limits__decoded(lim, len);
 	if (len > limits__raw(lim)) {
 		err = dec__fail(&d, -EFBIG, "message of %zu bytes, over the %zu-byte limit", len,
 				limits__raw(lim));
@@ -1130,6 +1137,8 @@ int pprof__decode_gz_ex(const uint8_t *buf, size_t len, const struct pprof_limit
 	if (!out)
 		return -EINVAL;
 	err = pprof__gunzip(buf, len, limits__raw(lim), &raw, &raw_len);
+	/* a bomb is inflated up to the cap before it is known to be one */
+	limits__decoded(lim, err == -EFBIG ? limits__raw(lim) : raw_len);
 	if (err == -EFBIG && why && why_len)
 		snprintf(why, why_len, "decompresses to over the %zu-byte limit", limits__raw(lim));
 	else if (err == -EINVAL && why && why_len)
@@ -1206,6 +1215,7 @@ int pprof__read_file_ex(const char *path, const struct pprof_limits *lim, struct
 		why[0] = '\0';
 	if (!path || !out)
 		return -EINVAL;
+	limits__decoded(lim, 0);
 	if (lim && lim->no_follow)
 		flags |= O_NOFOLLOW;
 	fd = open(path, flags);

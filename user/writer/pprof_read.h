@@ -27,6 +27,7 @@ struct pprof_limits {
 	 */
 	size_t max_mem_bytes;
 	bool no_follow; /* refuse a symlink in place of the file */
+	size_t *decoded; /* if set, receives the message bytes inflated, even when refused */
 };
 
 /*
