@@ -148,6 +148,10 @@ check_counted() {
 	local v
 	req "$SV_URL/metrics"
 	[ "$CODE" = 200 ] || { fail "/metrics: HTTP $CODE"; return 1; }
+	if command -v promtool >/dev/null && ! promtool check metrics <"$BODY" >"$BODY.lint" 2>&1; then
+		fail "promtool check metrics: $(head -3 "$BODY.lint" | tr '\n' '|')"
+		return 1
+	fi
 	v=$(metric_value bpfprof_store_files_rejected_total)
 	[ "$v" = "$(grep -c ' reject$' "$1")" ] || { fail "bpfprof_store_files_rejected_total ${v:-missing}, want $(grep -c ' reject$' "$1")"; return 1; }
 	v=$(metric_value bpfprof_store_load_errors_total)
