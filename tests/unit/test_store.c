@@ -704,6 +704,35 @@ static void test_load_work_bounded(void **state)
 	store__free(s);
 }
 
+/* Thousands of window names: scanning rotates as it goes, the log is capped, all counted. */
+static void test_many_names(void **state)
+{
+	struct store_opts o = {.window_s = 10, .max_files = 10, .data_dir = sub("many")};
+	char path[256];
+	struct store_stats st;
+	struct store *s;
+	int i;
+
+	(void)state;
+	assert_int_equal(mkdir(o.data_dir, 0700), 0);
+	for (i = 0; i < 500; i++)
+		write_window(o.data_dir, AT(10 * i), AT(10 * i + 10), "junk", 4);
+	for (i = 0; i < 100; i++) {
+		fmt(path, sizeof(path), "%s/window-%" PRId64 "-%" PRId64 ".pb.gz", o.data_dir,
+		    MS(AT(10 * i + 5000)), MS(AT(10 * i + 5010)));
+		assert_int_equal(mkfifo(path, 0600), 0);
+	}
+	s = store__new(&o);
+	assert_non_null(s);
+	st = stats(s);
+	assert_int_equal(st.files_rotated, 490);
+	assert_int_equal(st.files, 0);
+	assert_int_equal(st.load_errors, 10);
+	assert_int_equal(st.files_rejected, 100);
+	assert_int_equal(count_window_files(o.data_dir), 110);
+	store__free(s);
+}
+
 /* A window from the future would make every new window look too old to keep. */
 static void test_future_window_skipped(void **state)
 {
@@ -852,6 +881,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostile_files, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_future_window_skipped, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_work_bounded, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_many_names, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_unwritable_dir_counts_errors, dir_setup,
 					    dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_add_query, dir_setup, dir_teardown),

@@ -74,6 +74,7 @@ struct store {
 
 	struct store_stats st; /* evicted, files_rotated, write_errors, loaded, load_errors,
 				  files_rejected */
+	size_t n_skip_logs;    /* data-dir files skipped at start-up, logged or not */
 	int64_t last_add_ns; /* the open window holds data up to here, not to its end */
 };
 
@@ -297,8 +298,13 @@ out:
 	return err;
 }
 
-static void file__log_skip(const struct store_file *f, const char *why)
+/* A data dir of a million bad files must not flood the log: the rest are only counted. */
+#define MAX_SKIP_LOGS 64
+
+static void file__log_skip(struct store *s, const struct store_file *f, const char *why)
 {
+	if (s->n_skip_logs++ >= MAX_SKIP_LOGS)
+		return;
 	fprintf(stderr, "bpfprof: data dir: skipping window-%" PRId64 "-%" PRId64 ".pb.gz: %s\n",
 		f->start_ms, f->end_ms, why);
 }
@@ -339,7 +345,7 @@ static int store__scan_dir(struct store *s)
 			continue;
 		if (!S_ISREG(st.st_mode)) {
 			/* a FIFO would block a read, a symlink could point anywhere */
-			file__log_skip(&f, "not a regular file");
+			file__log_skip(s, &f, "not a regular file");
 			s->st.files_rejected++;
 			continue;
 		}
@@ -351,7 +357,7 @@ static int store__scan_dir(struct store *s)
 			 */
 			snprintf(why, sizeof(why), "file of %lld bytes, over the %zu-byte limit",
 				 (long long)st.st_size, s->max_bytes);
-			file__log_skip(&f, why);
+			file__log_skip(s, &f, why);
 			s->st.files_rejected++;
 			continue;
 		}
@@ -363,6 +369,11 @@ static int store__scan_dir(struct store *s)
 		}
 		s->files[s->n_files++] = f;
 		s->file_bytes += f.bytes;
+		/* a dir of millions of window names: rotate as we go, memory stays bounded */
+		if (s->n_files >= (size_t)s->max_files * 2 + 64) {
+			qsort(s->files, s->n_files, sizeof(*s->files), file__cmp);
+			store__rotate(s);
+		}
 	}
 	closedir(dir);
 	if (s->n_files)
@@ -392,7 +403,7 @@ static int store__load_file(struct store *s, const struct store_file *f, size_t 
 	if (!err)
 		err = pprof__read_file_ex(path, &lim, &w.p, why, sizeof(why));
 	if (err && err != -ENOMEM)
-		file__log_skip(f, why[0] ? why : strerror(-err));
+		file__log_skip(s, f, why[0] ? why : strerror(-err));
 	if (err)
 		return err;
 	w.bytes = profile__bytes(w.p);
@@ -465,7 +476,7 @@ static int store__load(struct store *s)
 
 		if (file__from_future(s, f)) {
 			/* left in rotation: it may be ours from before a clock step */
-			file__log_skip(f, "window ends in the future");
+			file__log_skip(s, f, "window ends in the future");
 			s->st.files_rejected++;
 			continue;
 		}
@@ -524,7 +535,11 @@ static int store__open_dir(struct store *s)
 	if (err)
 		return err;
 	store__rotate(s);
-	return store__load(s);
+	err = store__load(s);
+	if (s->n_skip_logs > MAX_SKIP_LOGS)
+		fprintf(stderr, "bpfprof: data dir: %zu more files skipped (counted, not logged)\n",
+			s->n_skip_logs - MAX_SKIP_LOGS);
+	return err;
 }
 
 static int store__init_locks(struct store *s)
