@@ -49,12 +49,13 @@
  */
 #define HS_HOOK(name)                                                                              \
 	".globl " #name "\n.type " #name ", @function\n.p2align 4\n" #name ":\n"                  \
-	".cfi_startproc\n\tnop\n\tret\n.cfi_endproc\n.size " #name ", .-" #name "\n"
+	".cfi_startproc\n\tnop\n\tmov %rdi, %rax\n\tret\n.cfi_endproc\n.size " #name ", .-" #name \
+	"\n"
 __asm__(".text\n" HS_HOOK(bpfprof_heap_alloc) HS_HOOK(bpfprof_heap_free)
 	".globl hs__hook_alloc\n.hidden hs__hook_alloc\n.set hs__hook_alloc, bpfprof_heap_alloc\n"
 	".globl hs__hook_free\n.hidden hs__hook_free\n.set hs__hook_free, bpfprof_heap_free\n");
-void hs__hook_alloc(void *ptr, size_t size);
-void hs__hook_free(void *ptr);
+void *hs__hook_alloc(void *ptr, size_t size);
+void *hs__hook_free(void *ptr);
 
 HS_EXPORT struct bpfprof_heap_state bpfprof_heap_state = {
     .version = BPFPROF_HEAP_VERSION,
@@ -356,30 +357,37 @@ static uint64_t hs__gap(struct hs_thread *t)
 	return g > (double)HS_MAX_GAP ? HS_MAX_GAP : (uint64_t)g;
 }
 
-static void hs__record(void *p, size_t n)
+/* True when p is now tracked and the hook must be called. */
+static bool hs__record(void *p, size_t n)
 {
 	struct bpfprof_heap_state *st = &bpfprof_heap_state;
 
 	if (!__atomic_load_n(&st->attached, __ATOMIC_RELAXED) && !(st->flags & BPFPROF_HEAP_F_ENV)) {
 		stat_add(&st->unattached, 1);
-		return;
+		return false;
 	}
 	if (!hs_set__insert(&sampled_set, (uintptr_t)p)) {
 		stat_add(&st->set_drops, 1);
-		return;
+		return false;
 	}
 	stat_add(&st->sampled, 1);
 	stat_add(&st->sampled_bytes, n);
 	__atomic_store_n(&st->live, __atomic_load_n(&sampled_set.count, __ATOMIC_RELAXED),
 			 __ATOMIC_RELAXED);
-	hs__hook_alloc(p, n);
+	return true;
 }
 
-/* The countdown reached: Go's rule, then a new gap. */
+/*
+ * The countdown reached: Go's rule, then a new gap. The hook is the last
+ * call, a tail call, as is this function's from the wrappers that can: at
+ * the hook's probe the return address on the stack is then the allocating
+ * call's, so the agent's stacks start where the uprobe mode's do.
+ */
 __attribute__((noinline, cold)) static void *hs__sample(void *p, size_t n)
 {
 	struct hs_thread *t = &tls;
 	uint64_t left = t->left, next;
+	bool hook;
 
 	if (!p || !n)
 		return p;
@@ -395,9 +403,9 @@ __attribute__((noinline, cold)) static void *hs__sample(void *p, size_t n)
 		}
 	}
 	next = hs__gap(t);
-	hs__record(p, n);
+	hook = hs__record(p, n);
 	t->left = next;
-	return p;
+	return hook ? hs__hook_alloc(p, n) : p;
 }
 
 static inline void *hs__account(void *p, size_t n)

@@ -64,9 +64,16 @@ struct bpfprof_heap_state {
 	uint64_t live;		/* sampled blocks not yet freed */
 };
 
-/* The hooks: exported, never inlined, a nop then ret. */
-void bpfprof_heap_alloc(void *ptr, size_t size);
-void bpfprof_heap_free(void *ptr);
+/*
+ * The hooks: exported, never inlined, `nop; mov %rdi, %rax; ret` (they
+ * return ptr). bpfprof_heap_alloc is tail-called from the wrappers that can
+ * (malloc, calloc, realloc, aligned_alloc, memalign, valloc, pvalloc,
+ * mallocx, rallocx): at its entry, the word at the stack pointer is then the
+ * return address into the allocating caller, as at a uretprobe on malloc.
+ * Elsewhere (posix_memalign, operator new) it is inside the wrapper.
+ */
+void *bpfprof_heap_alloc(void *ptr, size_t size);
+void *bpfprof_heap_free(void *ptr);
 
 extern struct bpfprof_heap_state bpfprof_heap_state;
 
