@@ -174,7 +174,8 @@ HS_LDFLAGS := -shared -Wl,-z,nodelete -Wl,-z,now -Wl,--no-undefined
 HS_TEST_CFLAGS := -O1 -g -fno-builtin -Wall -Wextra -Werror -Iuser -D_GNU_SOURCE
 HS_TESTS := $(patsubst tests/heapsampler/%.c,$(BUILD)/tests/heapsampler/%,$(wildcard tests/heapsampler/hs_*.c)) \
 	    $(patsubst tests/heapsampler/%.cc,$(BUILD)/tests/heapsampler/%,$(wildcard tests/heapsampler/hs_*.cc)) \
-	    $(BUILD)/tests/heapsampler/libhs_bumpalloc.so $(BUILD)/tests/bench/heapsampler_bench
+	    $(BUILD)/tests/heapsampler/libhs_bumpalloc.so $(BUILD)/tests/heapsampler/hs_work_static \
+	    $(BUILD)/tests/bench/heapsampler_bench
 JEMALLOC_SO ?= /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 
 .PHONY: heapsampler heapsampler-check install-heapsampler uninstall-heapsampler
@@ -206,6 +207,12 @@ $(BUILD)/tests/heapsampler/%: tests/heapsampler/%.cc tests/heapsampler/hs_test.h
 	$(call msg,CXX-HS,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(HS_TEST_CFLAGS) $< -o $@ -lpthread -ldl
+
+# A static program: --heap-mode preload refuses it, auto falls back to uprobes.
+$(BUILD)/tests/heapsampler/hs_work_static: tests/heapsampler/hs_work.c
+	$(call msg,CC-HS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HS_TEST_CFLAGS) -static $< -o $@
 
 # An async-signal-safe bump allocator loaded after the sampler in the signal test.
 $(BUILD)/tests/heapsampler/libhs_bumpalloc.so: tests/heapsampler/bumpalloc.c

@@ -93,6 +93,122 @@ case_bad_env() {
 		fail "no clear message: $(head -c 200 "$T/bad.err")"
 }
 
+# --- the agent with the library: bpfprof record -t heap --heap-mode ... -----
+
+MIB=1048576
+WORK=$HS/hs_work
+
+# stackv FILE STACK_REGEX INDEX: sum of sample value INDEX over samples whose
+# stack, function names leaf first joined by ";" ("keep_live;main;..."),
+# matches STACK_REGEX.
+stackv() {
+	pp -raw "$1" 2>/dev/null | python3 -c '
+import re, sys
+rx, idx = re.compile(sys.argv[1]), int(sys.argv[2])
+sec = None; samples = []; locs = {}
+for l in sys.stdin.read().split("\n"):
+    if l in ("Samples:", "Locations", "Mappings"):
+        sec = l; continue
+    if sec == "Samples:":
+        m = re.match(r"\s*([-\d ]+):([\d ]*)$", l)
+        if m:
+            samples.append(([int(x) for x in m.group(1).split()], m.group(2).split()))
+    elif sec == "Locations":
+        m = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+ (.*?)(?: \S+:\d+)? s=\d+(?:\(.*\))?$", l)
+        if m:
+            locs[m.group(1)] = m.group(2)
+print(sum(v[idx] for v, ls in samples if rx.search(";".join(locs.get(x, "?") for x in ls) + ";")))
+' "$2" "$3"
+}
+
+# within VALUE WANT PERCENT NAME
+within() {
+	awk -v v="$1" -v w="$2" -v p="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(d <= w * p / 100) }' ||
+		fail "$4 = $1, want $2 ± $3 %"
+}
+
+# record_heap NAME ARGS... (bpfprof record -t heap ARGS -o $T/NAME.pb.gz)
+record_heap() {
+	local name=$1
+	shift
+	bp "$T/$name" record -t heap -o "$T/$name.pb.gz" "$@"
+	expect_rc 0 && check_pprof "$T/$name.pb.gz"
+}
+
+# Exact at R=1, and the stacks start at the allocating function, as in the uprobe mode.
+case_preload_r1() {
+	record_heap pr1 --heap-mode preload -R 1 -- "$WORK" 256 64 1 1 || return 1
+	grep -q 'heap PID [0-9]*: libbpfprof-heap .*(hooks, sampled in-process)' "$BP_ERR" ||
+		fail "summary does not say the hooks were used: $(grep 'heap PID' "$BP_ERR" | head -1)"
+	grep -q 'probes on its hooks (sampled in-process)' "$T/pr1.pb.gz.raw" ||
+		fail "profile comment does not say the hooks were used"
+	local live churn
+	live=$(stackv "$T/pr1.pb.gz" '^keep_live;main;' 3)
+	churn=$(stackv "$T/pr1.pb.gz" '^churn_once;main;' 1)
+	[ "$live" = $((64 * MIB)) ] || fail "R=1 keep_live;main inuse_space = $live, want exactly $((64 * MIB))"
+	[ "$churn" = $((256 * MIB)) ] || fail "R=1 churn_once;main alloc_space = $churn, want exactly $((256 * MIB))"
+	[ "$(stackv "$T/pr1.pb.gz" '^churn_once;' 3)" = 0 ] || fail "churned blocks still in use"
+}
+
+case_preload_default() {
+	record_heap pdef -- "$WORK" 1024 64 1 1 || return 1
+	grep -q 'heap PID [0-9]*: libbpfprof-heap' "$BP_ERR" || fail "auto did not preload the library"
+	within "$(stackv "$T/pdef.pb.gz" '^keep_live;' 3)" $((64 * MIB)) 10 "live inuse_space"
+	within "$(stackv "$T/pdef.pb.gz" '^churn_once;' 1)" $((1024 * MIB)) 10 "churn alloc_space"
+}
+
+# -p PID of a process that loaded the library itself (no BPFPROF_HEAP_RATE): the
+# agent writes R and the attached flag into it.
+case_pid_with_library() {
+	start_bg env LD_PRELOAD="$LIB" "$WORK" 1024 64 3 3
+	local pid=$BG_PID
+	record_heap ppid -p "$pid" -d 7 || return 1
+	grep -q "heap PID $pid: libbpfprof-heap" "$BP_ERR" || fail "the library's hooks were not used for -p"
+	within "$(stackv "$T/ppid.pb.gz" '^keep_live;' 3)" $((64 * MIB)) 15 "live inuse_space"
+	within "$(stackv "$T/ppid.pb.gz" '^churn_once;' 1)" $((1024 * MIB)) 15 "churn alloc_space"
+}
+
+case_uprobe_mode() {
+	record_heap up --heap-mode uprobe -R 1 -- "$WORK" 64 16 1 1 || return 1
+	grep -q 'heap PID [0-9]*: glibc' "$BP_ERR" || fail "--heap-mode uprobe did not probe glibc"
+	[ "$(stackv "$T/up.pb.gz" '^keep_live;main;' 3)" = $((16 * MIB)) ] || fail "uprobe mode live wrong"
+}
+
+case_static_command() {
+	local st=$HS/hs_work_static
+	[ -x "$st" ] || { fail "$st not built"; return 1; }
+	bp "$T/stp" record -t heap --heap-mode preload -o "$T/stp.pb.gz" -- "$st" 8 4 1 1
+	expect_error 2
+	grep -q 'bpfprof: --heap-mode preload: .*hs_work_static is statically linked' "$BP_ERR" ||
+		fail "no clear message: $(head -c 200 "$BP_ERR")"
+	record_heap sta -R 1 -- "$st" 8 4 1 1 || return 1
+	grep -q 'bpfprof: heap: .*hs_work_static is statically linked: using allocator uprobes' "$BP_ERR" ||
+		fail "auto: no one-line notice: $(head -c 200 "$BP_ERR")"
+	grep -q 'heap PID [0-9]*: static' "$BP_ERR" || fail "auto: static allocator not probed"
+}
+
+case_bad_mode() {
+	bp "$T/bm" record -t heap --heap-mode x -- true
+	expect_error 2
+	grep -q "unknown heap mode 'x': expected auto, preload or uprobe" "$BP_ERR" || fail "no clear message"
+	bp "$T/bm2" record -t cpu --heap-mode preload -d 1 -o "$T/bm2.pb.gz"
+	expect_error 2
+	grep -q -- '--heap-mode applies to -t heap' "$BP_ERR" || fail "no clear message for -t cpu"
+}
+
+# The agent killed mid-run: the target goes on (the hooks are nops without probes).
+case_agent_killed() {
+	start_bg env LD_PRELOAD="$LIB" "$WORK" 2048 16 2 1
+	local pid=$BG_PID bpid rc=0
+	"$BPFPROF" record -t heap -p "$pid" -d 60 -o "$T/killed.pb.gz" >"$T/killed.out" 2>&1 &
+	bpid=$!
+	sleep 3
+	kill -KILL "$bpid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || fail "target exited $rc after the agent was killed"
+}
+
 run_case "heapsampler: exports only the allocator, hooks and state; nodelete, now" case_exports
 run_case "heapsampler: hooks start with an emulated nop" case_hooks
 run_case "heapsampler: every C allocator function, exact at R=1" case_api
@@ -107,4 +223,13 @@ run_case "heapsampler: no agent and no rate: nothing sampled until attached" cas
 run_case "heapsampler: dlclose leaves it mapped" case_dlclose
 run_case "heapsampler: sort, python3, bash unaffected" case_programs
 run_case "heapsampler: bad BPFPROF_HEAP_RATE: a clear message, sampling off" case_bad_env
+if [ -x "$BPFPROF" ] && [ -x "$WORK" ]; then
+	run_case "heapsampler: record --heap-mode preload -R 1 -- CMD exact, stacks from the caller" case_preload_r1
+	run_case "heapsampler: record -- CMD (auto) preloads; default R within 10 %" case_preload_default
+	run_case "heapsampler: record -p PID with the library loaded uses its hooks" case_pid_with_library
+	run_case "heapsampler: record --heap-mode uprobe -- CMD probes the allocator" case_uprobe_mode
+	run_case "heapsampler: static command: preload fails clearly, auto falls back to uprobes" case_static_command
+	run_case "heapsampler: bad --heap-mode" case_bad_mode
+	run_case "heapsampler: agent killed mid-run, target unaffected" case_agent_killed
+fi
 finish
