@@ -187,6 +187,19 @@ case_static_command() {
 	grep -q 'heap PID [0-9]*: static' "$BP_ERR" || fail "auto: static allocator not probed"
 }
 
+# An executable with its own malloc bypasses the library: auto probes the executable.
+case_own_malloc() {
+	record_heap own -R 1 -- "$HS/hs_ownmalloc" 100 || return 1
+	grep -q 'bpfprof: heap: .*hs_ownmalloc defines its own malloc: using allocator uprobes' "$BP_ERR" ||
+		fail "no one-line notice: $(head -c 200 "$BP_ERR")"
+	grep -q 'heap PID [0-9]*: static' "$BP_ERR" || fail "the executable's malloc was not probed"
+	[ "$(stackv "$T/own.pb.gz" '^keep_own;main;' 3)" = $((100 * MIB)) ] || fail "keep_own live wrong"
+	# -p of such a process that has the library loaded anyway: not its silent hooks either.
+	start_bg env LD_PRELOAD="$LIB" "$HS/hs_ownmalloc" 100
+	record_heap ownp -p "$BG_PID" -d 3 -R 1 || return 1
+	grep -q 'heap PID [0-9]*: static' "$BP_ERR" || fail "-p: the executable's malloc was not probed"
+}
+
 case_bad_mode() {
 	bp "$T/bm" record -t heap --heap-mode x -- true
 	expect_error 2
@@ -229,6 +242,7 @@ if [ -x "$BPFPROF" ] && [ -x "$WORK" ]; then
 	run_case "heapsampler: record -p PID with the library loaded uses its hooks" case_pid_with_library
 	run_case "heapsampler: record --heap-mode uprobe -- CMD probes the allocator" case_uprobe_mode
 	run_case "heapsampler: static command: preload fails clearly, auto falls back to uprobes" case_static_command
+	run_case "heapsampler: executable with its own malloc: probed, not the library" case_own_malloc
 	run_case "heapsampler: bad --heap-mode" case_bad_mode
 	run_case "heapsampler: agent killed mid-run, target unaffected" case_agent_killed
 fi

@@ -471,7 +471,8 @@ int heap_alloc__detect(uint32_t pid, enum heap_mode mode, struct heap_alloc_bin 
 		return errno == ENOENT ? -ESRCH : -errno;
 	memset(out, 0, sizeof(*out));
 	exe_path(pid, exe, sizeof(exe));
-	if (mode != HEAP_MODE_UPROBE &&
+	/* An executable with its own malloc never calls the library's: its hooks would stay silent. */
+	if (mode != HEAP_MODE_UPROBE && !(*exe && defines_malloc(exe, &pid)) &&
 	    find_kind(maps, HEAP_ALLOC_SAMPLER, defines_hook, &pid, out->path, sizeof(out->path))) {
 		out->kind = HEAP_ALLOC_SAMPLER;
 		err = 0;

@@ -107,6 +107,32 @@ static int find_exe(const char *cmd, char *out, size_t len)
 	return -ENOENT;
 }
 
+/* A defined malloc in the executable's dynamic symbols: it would bypass the library. */
+static bool defines_malloc(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(d, i, &s) || s.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, s.st_name);
+			if (name && !strcmp(name, "malloc"))
+				return true;
+		}
+	}
+	return false;
+}
+
 int heap_preload__check_exe(const char *cmd, char *why, size_t len)
 {
 	char path[PATH_MAX], interp[PATH_MAX] = "";
@@ -149,6 +175,8 @@ int heap_preload__check_exe(const char *cmd, char *why, size_t len)
 		snprintf(why, len, "%s is statically linked", path);
 	else if (!strstr(interp, "/ld-linux"))
 		snprintf(why, len, "%s is not linked against glibc (loader %s)", path, interp);
+	else if (defines_malloc(elf))
+		snprintf(why, len, "%s defines its own malloc", path);
 	else
 		err = 0;
 	if (elf)
