@@ -200,6 +200,30 @@ case_own_malloc() {
 	grep -q 'heap PID [0-9]*: static' "$BP_ERR" || fail "-p: the executable's malloc was not probed"
 }
 
+# The daemon: a --heap-pid that has the library loaded is profiled through its hooks.
+case_serve() {
+	start_bg env LD_PRELOAD="$LIB" "$WORK" 64 16 3 30
+	local w=$BG_PID port= i code live=0 u
+	"$BPFPROF" serve --listen 127.0.0.1:0 --heap-pid "$w" >"$T/sv.out" 2>"$T/sv.err" &
+	BG_PIDS+=("$!")
+	for i in $(seq 200); do
+		port=$(sed -nE 's#.*serving on https?://.*:([0-9]+)/debug/pprof/ .*#\1#p' "$T/sv.err")
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { fail "serve did not start: $(head -3 "$T/sv.err" | tr '\n' '|')"; return 1; }
+	u=http://127.0.0.1:$port
+	for i in $(seq 60); do
+		code=$(curl -s -o "$T/svheap.pb.gz" -w '%{http_code}' "$u/debug/pprof/heap?pid=$w")
+		[ "$code" = 200 ] && live=$(stackv "$T/svheap.pb.gz" '^keep_live;' 3)
+		[ "${live:-0}" -gt $((12 * MIB)) ] && break
+		sleep 0.25
+	done
+	within "$live" $((16 * MIB)) 30 "serve live"
+	curl -s "$u/api/v1/heap?pid=$w" >"$T/svapi.json"
+	grep -q '"libbpfprof-heap"' "$T/svapi.json" || fail "/api/v1/heap does not say libbpfprof-heap: $(head -c 300 "$T/svapi.json")"
+}
+
 case_bad_mode() {
 	bp "$T/bm" record -t heap --heap-mode x -- true
 	expect_error 2
@@ -243,6 +267,7 @@ if [ -x "$BPFPROF" ] && [ -x "$WORK" ]; then
 	run_case "heapsampler: record --heap-mode uprobe -- CMD probes the allocator" case_uprobe_mode
 	run_case "heapsampler: static command: preload fails clearly, auto falls back to uprobes" case_static_command
 	run_case "heapsampler: executable with its own malloc: probed, not the library" case_own_malloc
+	run_case "heapsampler: serve --heap-pid of a process with the library" case_serve
 	run_case "heapsampler: bad --heap-mode" case_bad_mode
 	run_case "heapsampler: agent killed mid-run, target unaffected" case_agent_killed
 fi
