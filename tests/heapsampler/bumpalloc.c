@@ -25,7 +25,8 @@ static char *arena(void)
 		 -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	if (!__atomic_compare_exchange_n(&base, &expect, m, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_compare_exchange_n(&base, &expect, m, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
 		munmap(m, ARENA);
 		return expect;
 	}

@@ -123,7 +123,7 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
-#define STATS_N	   400000
+#define STATS_N	     400000
 #define STATS_WINDOW 1024
 
 static int mode_stats(void)
@@ -326,7 +326,7 @@ static int mode_noagent(void)
 	__atomic_store_n(&st->attached, (uint32_t)getpid(), __ATOMIC_RELEASE);
 	for (int i = 0; i < 64 * 1024; i++)
 		free(malloc(64)); /* 4 MiB: the old gap (<= ~10 MiB) runs out in most runs */
-	p = malloc(64 << 20); /* always reaches the gap: sampled */
+	p = malloc(64 << 20);	  /* always reaches the gap: sampled */
 	free(p);
 	b = hs_snap();
 	CHECK(b.sampled > 0);
@@ -368,13 +368,14 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(void);
 	} modes[] = {
-	    {"api", mode_api},		 {"before", mode_before}, {"stats", mode_stats},
-	    {"fork", mode_fork},	 {"threads", mode_threads}, {"signal", mode_signal},
+	    {"api", mode_api},	       {"before", mode_before},	  {"stats", mode_stats},
+	    {"fork", mode_fork},       {"threads", mode_threads}, {"signal", mode_signal},
 	    {"noagent", mode_noagent}, {"dlclose", mode_dlclose},
 	};
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s api|before|stats|fork|threads|signal|noagent|dlclose\n", argv[0]);
+		fprintf(stderr, "usage: %s api|before|stats|fork|threads|signal|noagent|dlclose\n",
+			argv[0]);
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)

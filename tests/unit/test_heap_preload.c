@@ -41,8 +41,8 @@ static void test_check_exe(void **state)
 	assert_int_equal(heap_preload__check_exe("true", why, sizeof(why)), 0); /* via $PATH */
 	assert_int_equal(heap_preload__check_exe("/no/such/cmd", why, sizeof(why)), -ENOENT);
 	if (!access("build/tests/heapsampler/hs_work_static", X_OK)) {
-		assert_int_equal(heap_preload__check_exe("build/tests/heapsampler/hs_work_static", why,
-							 sizeof(why)),
+		assert_int_equal(heap_preload__check_exe("build/tests/heapsampler/hs_work_static",
+							 why, sizeof(why)),
 				 -ENOEXEC);
 		assert_non_null(strstr(why, "statically linked"));
 	}

@@ -52,7 +52,8 @@ static bool is_file(const char *path)
 
 int heap_preload__lib_path(char *path, size_t len)
 {
-	static const char *const rel[] = {"/" LIB_NAME, "/../" LIB_NAME, "/../lib/bpfprof/" LIB_NAME};
+	static const char *const rel[] = {"/" LIB_NAME, "/../" LIB_NAME,
+					  "/../lib/bpfprof/" LIB_NAME};
 	const char *env = getenv("BPFPROF_HEAP_LIB");
 	char self[PATH_MAX], dir[PATH_MAX], *slash;
 	ssize_t n;

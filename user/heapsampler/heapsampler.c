@@ -47,6 +47,7 @@
  * uprobe), with CFI so an unwinder started at the probe finds the caller.
  * The hidden aliases make our own calls direct, not through the PLT.
  */
+// clang-format off
 #define HS_HOOK(name)                                                                              \
 	".globl " #name "\n.type " #name ", @function\n.p2align 4\n" #name ":\n"                  \
 	".cfi_startproc\n\tnop\n\tmov %rdi, %rax\n\tret\n.cfi_endproc\n.size " #name ", .-" #name \
@@ -54,6 +55,7 @@
 __asm__(".text\n" HS_HOOK(bpfprof_heap_alloc) HS_HOOK(bpfprof_heap_free)
 	".globl hs__hook_alloc\n.hidden hs__hook_alloc\n.set hs__hook_alloc, bpfprof_heap_alloc\n"
 	".globl hs__hook_free\n.hidden hs__hook_free\n.set hs__hook_free, bpfprof_heap_free\n");
+// clang-format on
 void *hs__hook_alloc(void *ptr, size_t size);
 void *hs__hook_free(void *ptr);
 
@@ -362,7 +364,8 @@ static bool hs__record(void *p, size_t n)
 {
 	struct bpfprof_heap_state *st = &bpfprof_heap_state;
 
-	if (!__atomic_load_n(&st->attached, __ATOMIC_RELAXED) && !(st->flags & BPFPROF_HEAP_F_ENV)) {
+	if (!__atomic_load_n(&st->attached, __ATOMIC_RELAXED) &&
+	    !(st->flags & BPFPROF_HEAP_F_ENV)) {
 		stat_add(&st->unattached, 1);
 		return false;
 	}
@@ -650,7 +653,7 @@ __attribute__((noinline, cold)) static void *hs__new_fallback(size_t n, size_t a
 #define HS_NEW(sym, idx, PARAMS, ARGS, ALIGN, NOTHROW)                                             \
 	HS_EXPORT void *sym PARAMS                                                                 \
 	{                                                                                          \
-		void *(*fn_) PARAMS = (void *(*) PARAMS)hs__cxx(idx);                              \
+		void *(*fn_)PARAMS = (void *(*)PARAMS)hs__cxx(idx);                                \
 		void *p_;                                                                          \
 		if (unlikely(!fn_))                                                                \
 			return hs__new_fallback(n, ALIGN, NOTHROW);                                \
@@ -664,7 +667,7 @@ __attribute__((noinline, cold)) static void *hs__new_fallback(size_t n, size_t a
 #define HS_DELETE(sym, idx, PARAMS, ARGS)                                                          \
 	HS_EXPORT void sym PARAMS                                                                  \
 	{                                                                                          \
-		void (*fn_) PARAMS = (void (*) PARAMS)hs__cxx(idx);                                \
+		void(*fn_) PARAMS = (void(*) PARAMS)hs__cxx(idx);                                  \
 		if (unlikely(hs__in_arena(p)))                                                     \
 			return;                                                                    \
 		if (unlikely(!fn_)) {                                                              \

@@ -40,7 +40,8 @@ bool hs_set__take(struct hs_set *s, uintptr_t addr)
 			continue;
 		if (__atomic_compare_exchange_n(&b[i], &want, 0, false, __ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED)) {
-			__atomic_fetch_sub(&s->filter[hs_set__filter_idx(addr)], 1, __ATOMIC_ACQ_REL);
+			__atomic_fetch_sub(&s->filter[hs_set__filter_idx(addr)], 1,
+					   __ATOMIC_ACQ_REL);
 			__atomic_fetch_sub(&s->count, 1, __ATOMIC_RELAXED);
 			return true;
 		}
