@@ -555,6 +555,9 @@ static void proc_costs(const struct heap_tracker *t, struct heap_proc *p)
 	p->cost.sampled_ns = c->sampled_ns + alloc_x;
 	p->cost.free_ns = c->free_ns + free_x;
 	p->cost.free_tracked_ns = c->free_tracked_ns + free_x;
+	/* The library's hooks see sampled calls only, and a hook has no return trap. */
+	if (p->bin.kind == HEAP_ALLOC_SAMPLER && c->sampled_ns > c->emulated_ns)
+		p->cost.sampled_ns = c->sampled_ns - c->emulated_ns;
 }
 
 static void read_comm(uint32_t pid, char *comm, size_t len)
