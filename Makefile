@@ -33,7 +33,8 @@ endif
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # SKIP="user/http ..." leaves folders out while they are being written.
-USER_SRCS := $(filter-out $(addsuffix /%,$(SKIP)),$(wildcard user/*.c user/*/*.c))
+# user/heapsampler is a separate library (block at the end), not the agent.
+USER_SRCS := $(filter-out user/heapsampler/% $(addsuffix /%,$(SKIP)),$(wildcard user/*.c user/*/*.c))
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
@@ -156,5 +157,83 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# --- libbpfprof-heap.so: the in-process heap sampler (user/heapsampler) ------
+# Preloaded into a profiled process: no sanitizers, hidden visibility except
+# the interposed functions, the hooks and the shared state; initial-exec TLS
+# for the countdown; -fexceptions so a throwing operator new unparks it;
+# -z nodelete so dlclose never unmaps code other objects bound to.
+HS_LIB := $(BUILD)/libbpfprof-heap.so
+HS_SRCS := $(wildcard user/heapsampler/*.c)
+HS_CFLAGS := -std=gnu11 -O2 -g -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+	     -fno-omit-frame-pointer -fexceptions -fcf-protection=none -fno-builtin \
+	     $(WARN) -Iuser -D_GNU_SOURCE
+HS_LDFLAGS := -shared -Wl,-z,nodelete -Wl,-z,now -Wl,--no-undefined
+# Test programs run with LD_PRELOAD (tests/integration/test_heapsampler.sh):
+# -fno-builtin so the compiler keeps every malloc/free pair the test makes.
+HS_TEST_CFLAGS := -O1 -g -fno-builtin -Wall -Wextra -Werror -Iuser -D_GNU_SOURCE
+HS_TESTS := $(patsubst tests/heapsampler/%.c,$(BUILD)/tests/heapsampler/%,$(wildcard tests/heapsampler/hs_*.c)) \
+	    $(patsubst tests/heapsampler/%.cc,$(BUILD)/tests/heapsampler/%,$(wildcard tests/heapsampler/hs_*.cc)) \
+	    $(BUILD)/tests/heapsampler/libhs_bumpalloc.so $(BUILD)/tests/heapsampler/hs_work_static \
+	    $(BUILD)/tests/bench/heapsampler_bench
+JEMALLOC_SO ?= /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+
+.PHONY: heapsampler heapsampler-check install-heapsampler uninstall-heapsampler
+all: heapsampler
+heapsampler: $(HS_LIB) $(HS_TESTS)
+
+$(HS_LIB): $(HS_SRCS) $(wildcard user/heapsampler/*.h)
+	$(call msg,LD-SO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HS_CFLAGS) $(HS_LDFLAGS) $(HS_SRCS) -o $@ -lm -ldl
+
+# The set's unit test needs only the set, not the agent's objects.
+$(BUILD)/tests/unit/test_heapsampler_set: tests/unit/test_heapsampler_set.c user/heapsampler/hs_set.c
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -MMD -MP $^ -lcmocka -lpthread -o $@
+
+$(BUILD)/tests/heapsampler/hs_jemalloc: tests/heapsampler/hs_jemalloc.c tests/heapsampler/hs_test.h
+	$(call msg,CC-HS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HS_TEST_CFLAGS) $< -o $@ $(JEMALLOC_SO) -lpthread -ldl
+
+$(BUILD)/tests/heapsampler/%: tests/heapsampler/%.c tests/heapsampler/hs_test.h
+	$(call msg,CC-HS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HS_TEST_CFLAGS) $< -o $@ -lpthread -ldl -lm
+
+$(BUILD)/tests/heapsampler/%: tests/heapsampler/%.cc tests/heapsampler/hs_test.h
+	$(call msg,CXX-HS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(HS_TEST_CFLAGS) $< -o $@ -lpthread -ldl
+
+# A static program: --heap-mode preload refuses it, auto falls back to uprobes.
+$(BUILD)/tests/heapsampler/hs_work_static: tests/heapsampler/hs_work.c
+	$(call msg,CC-HS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HS_TEST_CFLAGS) -static $< -o $@
+
+# An async-signal-safe bump allocator loaded after the sampler in the signal test.
+$(BUILD)/tests/heapsampler/libhs_bumpalloc.so: tests/heapsampler/bumpalloc.c
+	$(call msg,LD-SO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HS_TEST_CFLAGS) -O2 -fPIC -shared $< -o $@
+
+$(BUILD)/tests/bench/heapsampler_bench: tests/bench/heapsampler_bench.c
+	$(call msg,CC-BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HS_TEST_CFLAGS) -O2 $< -o $@
+
+heapsampler-check: heapsampler
+	$(Q)bash tests/integration/test_heapsampler.sh
+
+install: install-heapsampler
+uninstall: uninstall-heapsampler
+install-heapsampler: $(HS_LIB)
+	install -D -m 0755 $(HS_LIB) $(DESTDIR)$(PREFIX)/lib/bpfprof/libbpfprof-heap.so
+uninstall-heapsampler:
+	rm -rf $(DESTDIR)$(PREFIX)/lib/bpfprof
+# --- end of libbpfprof-heap.so ------------------------------------------------
 
 -include $(USER_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -90,6 +90,8 @@ const char *heap_alloc__name(enum heap_allocator kind)
 		return "mimalloc";
 	case HEAP_ALLOC_STATIC:
 		return "static";
+	case HEAP_ALLOC_SAMPLER:
+		return "libbpfprof-heap";
 	default:
 		return "unknown";
 	}
@@ -106,6 +108,8 @@ enum heap_allocator heap_alloc__kind_of_path(const char *path, bool is_exe)
 {
 	const char *b = base_name(path);
 
+	if (!strncmp(b, "libbpfprof-heap", 15))
+		return HEAP_ALLOC_SAMPLER;
 	if (strstr(b, "jemalloc"))
 		return HEAP_ALLOC_JEMALLOC;
 	if (strstr(b, "tcmalloc"))
@@ -299,10 +303,12 @@ int heap_fn__n_args(enum heap_fn fn)
 	switch (fn) {
 	case HEAP_FN_MALLOC:
 	case HEAP_FN_FREE:
+	case HEAP_FN_HOOK_FREE:
 		return 1;
 	case HEAP_FN_CALLOC:
 	case HEAP_FN_REALLOC:
 	case HEAP_FN_MEMALIGN:
+	case HEAP_FN_HOOK_ALLOC:
 		return 2;
 	default:
 		return 3; /* reallocarray, posix_memalign */
@@ -363,8 +369,17 @@ static bool place(Elf *elf, struct heap_func *f, int fd, uint64_t vaddr)
 	return true;
 }
 
+/* libbpfprof-heap.so: only its hooks (names in user/heapsampler/heapsampler.h). */
+static const struct fn_name hook_names[] = {
+    {"bpfprof_heap_alloc", HEAP_FN_HOOK_ALLOC, false},
+    {"bpfprof_heap_free", HEAP_FN_HOOK_FREE, false},
+};
+
 static int resolve_funcs(struct heap_alloc_bin *b)
 {
+	bool hooks = b->kind == HEAP_ALLOC_SAMPLER;
+	const struct fn_name *names = hooks ? hook_names : fn_names;
+	size_t n_names = hooks ? sizeof(hook_names) / sizeof(hook_names[0]) : N_FN_NAMES;
 	struct elf_file ef;
 	uint64_t vaddr, off;
 	int err = elf_file__open(b->access, &ef);
@@ -372,8 +387,8 @@ static int resolve_funcs(struct heap_alloc_bin *b)
 	if (err)
 		return err;
 	b->n_funcs = 0;
-	for (size_t i = 0; i < N_FN_NAMES; i++) {
-		const struct fn_name *fnn = &fn_names[i];
+	for (size_t i = 0; i < n_names; i++) {
+		const struct fn_name *fnn = &names[i];
 
 		if (fnn->cxx && b->kind == HEAP_ALLOC_GLIBC)
 			continue; /* libstdc++'s operator new calls malloc */
@@ -391,6 +406,8 @@ static int resolve_funcs(struct heap_alloc_bin *b)
 			b->n_funcs++;
 	}
 	elf_file__close(&ef);
+	if (hooks && b->n_funcs != 2)
+		return -ENOENT;
 	return b->n_funcs ? 0 : -ENOENT;
 }
 
@@ -429,18 +446,40 @@ static void exe_path(uint32_t pid, char *buf, size_t len)
 		buf[0] = 0;
 }
 
-int heap_alloc__detect(uint32_t pid, struct heap_alloc_bin *out)
+static bool defines_hook(const char *path, void *ctx)
+{
+	char full[PATH_MAX + 32];
+	struct elf_file ef;
+	uint64_t v;
+	bool yes;
+
+	snprintf(full, sizeof(full), "/proc/%" PRIu32 "/root%s", *(uint32_t *)ctx, path);
+	if (elf_file__open(full, &ef))
+		return false;
+	yes = !elf_func_addr(ef.elf, hook_names[0].name, &v);
+	elf_file__close(&ef);
+	return yes;
+}
+
+int heap_alloc__detect(uint32_t pid, enum heap_mode mode, struct heap_alloc_bin *out)
 {
 	char exe[PATH_MAX];
 	char *maps = read_maps(pid);
-	int err;
+	int err = -ENOENT;
 
 	if (!maps)
 		return errno == ENOENT ? -ESRCH : -errno;
 	memset(out, 0, sizeof(*out));
 	exe_path(pid, exe, sizeof(exe));
-	err = heap_alloc__choose(maps, exe, defines_malloc, &pid, &out->kind, out->path,
-				 sizeof(out->path));
+	/* An executable with its own malloc never calls the library's: its hooks would stay silent. */
+	if (mode != HEAP_MODE_UPROBE && !(*exe && defines_malloc(exe, &pid)) &&
+	    find_kind(maps, HEAP_ALLOC_SAMPLER, defines_hook, &pid, out->path, sizeof(out->path))) {
+		out->kind = HEAP_ALLOC_SAMPLER;
+		err = 0;
+	} else if (mode != HEAP_MODE_PRELOAD) {
+		err = heap_alloc__choose(maps, exe, defines_malloc, &pid, &out->kind, out->path,
+					 sizeof(out->path));
+	}
 	free(maps);
 	if (err)
 		return err;

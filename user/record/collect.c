@@ -185,6 +185,7 @@ static int start_heap(struct record *r)
 {
 	struct heap_opts ho = {
 	    .sample_bytes = r->o->heap_rate,
+	    .mode = (enum heap_mode)r->o->heap_mode,
 	    .fp_unwind = r->o->fp_unwind,
 	    .unwind_table_mb = r->o->unwind_table_mb,
 	};
@@ -222,6 +223,9 @@ static void heap_add_command(struct record *r)
 	if (n <= 0 || m <= 0 || (n == m && !memcmp(exe, mine, n)))
 		return;
 	err = heap_tracker__add_pid(r->heap, r->child);
+	/* Preloaded: the loader may not have mapped the library yet; next round. */
+	if (err == -ENOENT && r->o->heap_mode == HEAP_MODE_PRELOAD)
+		return;
 	if (err && err != -EEXIST)
 		fprintf(stderr, "bpfprof: cannot profile the heap of the command: %s\n",
 			strerror(-err));
