@@ -218,10 +218,9 @@ static uint64_t section_addr(const char *path, const char *name)
 	unsigned long long a = 0;
 	FILE *p;
 
-	snprintf(
-	    cmd, sizeof(cmd),
-	    "readelf -SW %s | awk '{ for (i = 1; i < NF; i++) if ($i == \"%s\") print $(i + 2) }'",
-	    path, name);
+	snprintf(cmd, sizeof(cmd),
+		 "readelf -SW %s | awk '{ for (i = 1; i < NF; i++) if ($i == \"%s\") print $(i + 2) }'",
+		 path, name);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	if (fscanf(p, "%llx", &a) != 1)
@@ -279,9 +278,9 @@ static void test_libc_signal_frame(void **state)
 
 static void test_no_cfi(void **state)
 {
-	struct cfi_rows rows = {0};
+	struct cfi_rows rows = { 0 };
 	Elf *elf;
-	char img[64] = {0x7f, 'E', 'L', 'F'};
+	char img[64] = { 0x7f, 'E', 'L', 'F' };
 
 	(void)state;
 	elf = elf_memory(img, sizeof(img));
@@ -296,7 +295,7 @@ static void test_no_cfi(void **state)
 /* Old and new compilers agree, row for row, on a well-formed binary. */
 static void expect_same_as_libdw(const char *path)
 {
-	struct cfi_rows ref = {0};
+	struct cfi_rows ref = { 0 };
 	struct fixture fx;
 
 	open_fixture(path, &fx);
@@ -312,9 +311,9 @@ static void expect_same_as_libdw(const char *path)
 
 static void test_same_rows_as_libdw(void **state)
 {
-	const char *sys[] = {"/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/python3.11",
-			     "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
-			     "/lib64/ld-linux-x86-64.so.2"};
+	const char *sys[] = { "/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/python3.11",
+			      "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+			      "/lib64/ld-linux-x86-64.so.2" };
 
 	(void)state;
 	expect_same_as_libdw(bin);
@@ -351,13 +350,12 @@ static void build_so(const char *name, const char *rule, int rows, char *out, si
 	assert_non_null(f);
 	fprintf(f, "	.text\n");
 	fprintf(f, ok_fn, "ok_before", "ok_before", "ok_before", "ok_before", "ok_before");
-	fprintf(
-	    f,
-	    "	.globl hostile\n	.type hostile,@function\nhostile:\n	.cfi_startproc\n"
-	    "	.rept %d\n	nop\n	.cfi_adjust_cfa_offset 8\n	nop\n"
-	    "	.cfi_adjust_cfa_offset -8\n	.endr\n%s\n	nop\n	ret\n	.cfi_endproc\n"
-	    "	.size hostile, .-hostile\n",
-	    rows / 2, rule);
+	fprintf(f,
+		"	.globl hostile\n	.type hostile,@function\nhostile:\n	.cfi_startproc\n"
+		"	.rept %d\n	nop\n	.cfi_adjust_cfa_offset 8\n	nop\n"
+		"	.cfi_adjust_cfa_offset -8\n	.endr\n%s\n	nop\n	ret\n	.cfi_endproc\n"
+		"	.size hostile, .-hostile\n",
+		rows / 2, rule);
 	fprintf(f, ok_fn, "ok_after", "ok_after", "ok_after", "ok_after", "ok_after");
 	fprintf(f, "	.section .note.GNU-stack,\"\",@progbits\n");
 	assert_int_equal(fclose(f), 0);
@@ -501,9 +499,10 @@ static void test_rows_linear(void **state)
 
 static void test_budget(void **state)
 {
-	struct cfi_budget rows_cap = {.max_rows = 1000, .max_ops = 1 << 20, .max_cpu_ns = ~0ULL};
-	struct cfi_budget ops_cap = {.max_rows = 1 << 20, .max_ops = 1000, .max_cpu_ns = ~0ULL};
-	struct cfi_rows rows = {0};
+	struct cfi_budget rows_cap = { .max_rows = 1000, .max_ops = 1 << 20, .max_cpu_ns = ~0ULL };
+	struct cfi_budget ops_cap = { .max_rows = 1 << 20, .max_ops = 1000, .max_cpu_ns = ~0ULL };
+	struct cfi_budget cpu_cap = { .max_rows = 1 << 20, .max_ops = 1 << 20, .max_cpu_ns = 0 };
+	struct cfi_rows rows = { 0 };
 	char so[128];
 	Elf *elf;
 	int fd;
@@ -521,6 +520,10 @@ static void test_budget(void **state)
 	assert_int_equal(cfi__compile_budget(elf, &ops_cap, &rows), -E2BIG);
 	assert_int_equal(rows.n, 0);
 	assert_true(rows.ops <= 1001); /* stopped at the cap */
+	cfi_rows__free(&rows);
+	/* CPU time is read every 4096 instructions: a zero allowance stops at the first look. */
+	assert_int_equal(cfi__compile_budget(elf, &cpu_cap, &rows), -E2BIG);
+	assert_int_equal(rows.ops, 4096);
 	cfi_rows__free(&rows);
 	assert_int_equal(cfi__compile(elf, &rows), 0);
 	assert_true(rows.n > 4096);
@@ -548,21 +551,18 @@ static void test_state_stack(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_prologue_epilogue),
-	    cmocka_unit_test(test_rbp_frame_register),
-	    cmocka_unit_test(test_plt),
-	    cmocka_unit_test(test_entry_is_outermost),
-	    cmocka_unit_test(test_libc_signal_frame),
-	    cmocka_unit_test(test_no_cfi),
-	    cmocka_unit_test(test_same_rows_as_libdw),
-	    cmocka_unit_test(test_huge_register_undefined),
-	    cmocka_unit_test(test_huge_register_32_rows),
-	    cmocka_unit_test(test_huge_register_expression),
-	    cmocka_unit_test(test_huge_register_other_rules),
-	    cmocka_unit_test(test_register_127_accepted),
-	    cmocka_unit_test(test_rows_linear),
-	    cmocka_unit_test(test_budget),
-	    cmocka_unit_test(test_state_stack),
+		cmocka_unit_test(test_prologue_epilogue), cmocka_unit_test(test_rbp_frame_register),
+		cmocka_unit_test(test_plt),		  cmocka_unit_test(test_entry_is_outermost),
+		cmocka_unit_test(test_libc_signal_frame), cmocka_unit_test(test_no_cfi),
+		cmocka_unit_test(test_same_rows_as_libdw),
+		cmocka_unit_test(test_huge_register_undefined),
+		cmocka_unit_test(test_huge_register_32_rows),
+		cmocka_unit_test(test_huge_register_expression),
+		cmocka_unit_test(test_huge_register_other_rules),
+		cmocka_unit_test(test_register_127_accepted),
+		cmocka_unit_test(test_rows_linear),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_state_stack),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -20,8 +20,8 @@
 
 #define REF_REG_RBP 6
 #define REF_REG_RSP 7
-#define REF_REG_RA  16
-#define REF_PC_MAX  0xffffffffULL
+#define REF_REG_RA 16
+#define REF_PC_MAX 0xffffffffULL
 
 /* Grows the row array by one and appends *row unless it repeats the last rule. */
 static int ref_push_row(struct cfi_rows *r, const struct unwind_row *row)
@@ -50,7 +50,7 @@ static int ref_push_row(struct cfi_rows *r, const struct unwind_row *row)
 
 /* One value of a DW_EH_PE encoding at p (fixed-size formats only); false if unsupported. */
 static bool ref_read_encoded(const uint8_t *p, const uint8_t *end, uint8_t enc, uint64_t pc,
-			     uint64_t data, uint64_t *val, size_t *len)
+			 uint64_t data, uint64_t *val, size_t *len)
 {
 	int64_t v;
 
@@ -138,8 +138,8 @@ static int ref_fde_starts(Elf *elf, uint64_t **out, size_t *n)
 	if (!ref_read_encoded(p + 4, end, p[1], base + 4, base, &v, &len))
 		return -EINVAL;
 	p += 4 + len;
-	if (!ref_read_encoded(p, end, ((const uint8_t *)d->d_buf)[2],
-			      base + (p - (uint8_t *)d->d_buf), base, &count, &len))
+	if (!ref_read_encoded(p, end, ((const uint8_t *)d->d_buf)[2], base + (p - (uint8_t *)d->d_buf),
+			  base, &count, &len))
 		return -EINVAL;
 	p += len;
 	if (count > d->d_size) /* each entry takes at least 4 bytes */
@@ -280,7 +280,7 @@ static int ref_walk_from(Dwarf_CFI *cfi, uint64_t pc, struct cfi_rows *out, uint
 
 static int ref_gap_row(struct cfi_rows *out, uint64_t pc)
 {
-	struct unwind_row row = {.pc = pc, .cfa_type = UNWIND_CFA_INVALID};
+	struct unwind_row row = { .pc = pc, .cfa_type = UNWIND_CFA_INVALID };
 
 	return ref_push_row(out, &row);
 }

@@ -28,11 +28,11 @@
 
 #include "unwind/cfi.h"
 
-#define REG_RBP	  6
-#define REG_RSP	  7
-#define REG_RA	  16
+#define REG_RBP 6
+#define REG_RSP 7
+#define REG_RA 16
 #define REG_LIMIT 128 /* x86-64 DWARF register numbers are below this */
-#define PC_MAX	  0xffffffffULL
+#define PC_MAX 0xffffffffULL
 
 /*
  * Per-binary budget. Rows: 4 Mi rows (48 MiB) is 4x the largest binary on
@@ -44,31 +44,22 @@
  * above ever miss a cost.
  */
 const struct cfi_budget cfi_default_budget = {
-    .max_rows = 4u << 20,
-    .max_ops = 32u << 20,
-    .max_cpu_ns = 2000000000ULL,
+	.max_rows = 4u << 20,
+	.max_ops = 32u << 20,
+	.max_cpu_ns = 2000000000ULL,
 };
 
-#define MAX_DEPTH     16   /* DW_CFA_remember_state nesting; compilers use 1 or 2 */
-#define CIE_SLOTS     64   /* CIEs' initial states cached; linkers merge CIEs to a few */
-#define MAX_AUG	      8	   /* augmentation string length ("zPLR" and the like) */
-#define MAX_EXPR_OPS  10   /* DWARF operations decoded in an expression */
+#define MAX_DEPTH 16	   /* DW_CFA_remember_state nesting; compilers use 1 or 2 */
+#define CIE_SLOTS 64	   /* CIEs' initial states cached; linkers merge CIEs to a few */
+#define MAX_AUG 8	   /* augmentation string length ("zPLR" and the like) */
+#define MAX_EXPR_OPS 10	   /* DWARF operations decoded in an expression */
 #define CPU_CHECK_OPS 4096 /* instructions between CPU-time checks */
 
 /* The interpreter's verdicts, beside 0 and negative errnos. */
 #define REJECT 1 /* this FDE is refused: its range becomes a gap */
-#define DONE   2 /* the FDE's rows are all out */
+#define DONE 2	 /* the FDE's rows are all out */
 
-enum rule_kind {
-	R_UNSPEC,
-	R_UNDEF,
-	R_SAME,
-	R_OFFSET,
-	R_VAL_OFFSET,
-	R_REGISTER,
-	R_EXPR,
-	R_VAL_EXPR
-};
+enum rule_kind { R_UNSPEC, R_UNDEF, R_SAME, R_OFFSET, R_VAL_OFFSET, R_REGISTER, R_EXPR, R_VAL_EXPR };
 enum cfa_kind { C_UNDEF, C_OFFSET, C_EXPR, C_INVALID };
 
 struct rule {
@@ -287,7 +278,7 @@ static int push_row(struct ctx *c, const struct unwind_row *row)
 
 static int gap_row(struct ctx *c, uint64_t pc)
 {
-	struct unwind_row row = {.pc = pc, .cfa_type = UNWIND_CFA_INVALID};
+	struct unwind_row row = { .pc = pc, .cfa_type = UNWIND_CFA_INVALID };
 
 	return push_row(c, &row);
 }
@@ -301,7 +292,7 @@ struct op {
 /* Decodes expr into ops; the count, or -1 when it holds anything the patterns never use. */
 static int decode_expr(const uint8_t *expr, uint64_t len, struct op *ops)
 {
-	struct rd r = {expr, expr + len, false};
+	struct rd r = { expr, expr + len, false };
 	int n = 0;
 
 	while (r.p < r.end) {
@@ -516,7 +507,7 @@ struct interp {
 /* DW_CFA_offset-like rules: reg and a factored offset. */
 static int offset_rule(struct interp *in, uint64_t reg, uint64_t factored, uint8_t kind)
 {
-	struct rule r = {.kind = kind, .val = (int64_t)(factored * (uint64_t)in->fmt->daf)};
+	struct rule r = { .kind = kind, .val = (int64_t)(factored * (uint64_t)in->fmt->daf) };
 
 	return set_rule(in->s, reg, r);
 }
@@ -524,7 +515,7 @@ static int offset_rule(struct interp *in, uint64_t reg, uint64_t factored, uint8
 static int expr_rule(struct interp *in, struct rd *r, uint8_t kind)
 {
 	uint64_t reg = rd_uleb(r);
-	struct rule rule = {.kind = kind};
+	struct rule rule = { .kind = kind };
 
 	if (!rd_block(r, &rule.expr, &rule.len))
 		return REJECT;
@@ -553,8 +544,8 @@ static int cfa_change(struct interp *in, struct rd *r, uint8_t op)
 		return 0;
 	case DW_CFA_def_cfa_offset:
 	case DW_CFA_def_cfa_offset_sf:
-		u = op == DW_CFA_def_cfa_offset ? rd_uleb(r)
-						: (uint64_t)rd_sleb(r) * (uint64_t)in->fmt->daf;
+		u = op == DW_CFA_def_cfa_offset ? rd_uleb(r) :
+						  (uint64_t)rd_sleb(r) * (uint64_t)in->fmt->daf;
 		if (s->cfa != C_OFFSET)
 			s->cfa = C_INVALID;
 		s->cfa_off = (int64_t)u;
@@ -606,22 +597,22 @@ static int rule_op(struct interp *in, struct rd *r, uint8_t op)
 	case DW_CFA_restore_extended:
 		return restore_rule(in->s, in->cie, rd_uleb(r));
 	case DW_CFA_undefined:
-		return set_rule(in->s, rd_uleb(r), (struct rule){.kind = R_UNDEF});
+		return set_rule(in->s, rd_uleb(r), (struct rule){ .kind = R_UNDEF });
 	case DW_CFA_same_value:
-		return set_rule(in->s, rd_uleb(r), (struct rule){.kind = R_SAME});
+		return set_rule(in->s, rd_uleb(r), (struct rule){ .kind = R_SAME });
 	case DW_CFA_register:
 		reg = rd_uleb(r);
 		reg2 = rd_uleb(r);
 		if (reg2 >= REG_LIMIT)
 			return REJECT;
-		return set_rule(in->s, reg, (struct rule){.kind = R_REGISTER});
+		return set_rule(in->s, reg, (struct rule){ .kind = R_REGISTER });
 	case DW_CFA_expression:
 		return expr_rule(in, r, R_EXPR);
 	case DW_CFA_val_expression:
 		return expr_rule(in, r, R_VAL_EXPR);
 	case DW_CFA_GNU_window_save:
 		/* SPARC's shorthand, as libdw reads it: the return address at CFA + 0. */
-		in->s->ra = (struct rule){.kind = R_OFFSET};
+		in->s->ra = (struct rule){ .kind = R_OFFSET };
 		return 0;
 	case DW_CFA_GNU_args_size:
 		rd_uleb(r);
@@ -689,11 +680,11 @@ static int step(struct interp *in, struct rd *r)
  * Runs ins..end from *s. For an FDE (f set) rows go out from f->pc; the
  * last row runs to f->end. 0, REJECT, or a negative errno.
  */
-static int interpret(struct ctx *c, const struct cie *fmt, const struct cie *cie, struct state *s,
-		     struct run *f, const uint8_t *ins, const uint8_t *end)
+static int interpret(struct ctx *c, const struct cie *fmt, const struct cie *cie,
+		     struct state *s, struct run *f, const uint8_t *ins, const uint8_t *end)
 {
-	struct interp in = {.c = c, .cie = cie, .fmt = fmt, .s = s, .f = f};
-	struct rd r = {ins, end, false};
+	struct interp in = { .c = c, .cie = cie, .fmt = fmt, .s = s, .f = f };
+	struct rd r = { ins, end, false };
 	int err = 0;
 
 	while (!err && r.p < r.end) {
@@ -730,7 +721,7 @@ static bool cie_augmentation(struct cie *cie, struct rd *r, const char *aug, uin
 		return false; /* data of unknown size follows */
 	}
 	for (const char *a = aug + 1; *a && aug[0] == 'z'; a++) {
-		struct rd d = {r->p, data_end, false};
+		struct rd d = { r->p, data_end, false };
 
 		if (*a == 'S') {
 			cie->signal = true;
@@ -758,7 +749,7 @@ static bool cie_augmentation(struct cie *cie, struct rd *r, const char *aug, uin
 /* Reads the CIE at off and runs its instructions from the x86-64 ABI's defaults. */
 static void cie_load(struct ctx *c, struct cie *cie, uint64_t off)
 {
-	struct rd r = {c->eh + off, c->eh + c->eh_size, false};
+	struct rd r = { c->eh + off, c->eh + c->eh_size, false };
 	uint64_t len = rd_fixed(&r, 4);
 	char aug[MAX_AUG + 1];
 	size_t n = 0;
@@ -789,7 +780,9 @@ static void cie_load(struct ctx *c, struct cie *cie, uint64_t off)
 	cie->z = aug[0] == 'z';
 	if (r.bad || !cie_augmentation(cie, &r, aug, c->eh_addr + (r.p - c->eh), c->eh_addr))
 		return;
-	cie->init = (struct state){.cfa = C_UNDEF, .rbp = {.kind = R_SAME}, .ra = {.kind = R_SAME}};
+	cie->init = (struct state){ .cfa = C_UNDEF,
+				    .rbp = { .kind = R_SAME },
+				    .ra = { .kind = R_SAME } };
 	cie->ok = interpret(c, cie, NULL, &cie->init, NULL, r.p, r.end) == 0;
 }
 
@@ -811,7 +804,7 @@ static bool fde_read(struct ctx *c, uint64_t vaddr, struct fde *fd, const struct
 
 	if (vaddr < c->eh_addr || off >= c->eh_size)
 		return false;
-	r = (struct rd){c->eh + off, c->eh + c->eh_size, false};
+	r = (struct rd){ c->eh + off, c->eh + c->eh_size, false };
 	len = rd_fixed(&r, 4);
 	if (r.bad || len == 0 || len == 0xffffffff || len > (uint64_t)(r.end - r.p))
 		return false;
@@ -844,7 +837,7 @@ static bool fde_read(struct ctx *c, uint64_t vaddr, struct fde *fd, const struct
 static bool tab_entry(const struct ctx *c, size_t i, uint64_t *loc, uint64_t *fde)
 {
 	const uint8_t *p = c->tab + i * 2 * c->ent_len;
-	struct rd r = {p, p + 2 * c->ent_len, false};
+	struct rd r = { p, p + 2 * c->ent_len, false };
 	uint64_t at = c->hdr_addr + (p - c->hdr);
 
 	return rd_encoded(&r, c->tab_enc, at, c->hdr_addr, loc) &&
@@ -874,7 +867,7 @@ static bool fde_at(struct ctx *c, uint64_t pc, struct fde *fd, const struct cie 
 /* Rows of one FDE from *pc to its end; a refused FDE leaves one gap row instead. */
 static int fde_walk(struct ctx *c, const struct fde *fd, const struct cie *cie, uint64_t *pc)
 {
-	struct run f = {.loc = fd->start, .pc = *pc, .end = fd->end, .signal = cie->signal};
+	struct run f = { .loc = fd->start, .pc = *pc, .end = fd->end, .signal = cie->signal };
 	struct state s = cie->init;
 	size_t n0 = c->out->n;
 	int err;
@@ -946,7 +939,7 @@ static int ctx_init(struct ctx *c, Elf *elf)
 		return -ENOENT;
 	if (c->hdr[0] != 1 || c->hdr[2] == DW_EH_PE_omit || c->hdr[3] == DW_EH_PE_omit)
 		return -ENOENT;
-	r = (struct rd){c->hdr + 4, c->hdr + c->hdr_size, false};
+	r = (struct rd){ c->hdr + 4, c->hdr + c->hdr_size, false };
 	if (!rd_encoded(&r, c->hdr[1], c->hdr_addr + 4, c->hdr_addr, &fde) ||
 	    !rd_encoded(&r, c->hdr[2], c->hdr_addr + (r.p - c->hdr), c->hdr_addr, &count))
 		return -EINVAL;
