@@ -954,6 +954,8 @@ static int ctx_init(struct ctx *c, Elf *elf)
 	for (size_t i = 0; i < c->tab_n; i++) {
 		if (!tab_entry(c, i, &loc, &fde) || loc < prev)
 			return -EINVAL; /* libdw's binary search needs it sorted: so do we */
+		if (charge(c))
+			return -E2BIG; /* a table of a billion entries is work too */
 		prev = loc;
 	}
 	for (size_t i = 0; i < CIE_SLOTS; i++)
