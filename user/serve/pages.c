@@ -171,6 +171,12 @@ static void sampler_metrics(FILE *f, const struct sampler_stats *st)
 			safefile__reason_key(i), st->sym.files_refused_by[i]);
 	metric(f, "bpfprof_long_requests_waiting", "gauge", "seconds=N requests collecting.",
 	       st->waiters);
+	metric(f, "bpfprof_unwind_binaries_over_budget_total", "counter",
+	       "Binaries whose .eh_frame was over the compile budget (frame pointers only).",
+	       st->cpu.unwind.over_budget);
+	metric(f, "bpfprof_unwind_fdes_rejected_total", "counter",
+	       "FDEs refused by the CFI compiler (bad register, undecodable): gaps in tables.",
+	       st->cpu.unwind.fdes_rejected);
 }
 
 static void store_metrics(FILE *f, const struct store_stats *st)
