@@ -14,11 +14,11 @@
 #include "serve/symbol.h"
 #include "symbolizer/symbolizer.h"
 
-#define NS		 1000000000LL
-#define SYM_CACHE_BYTES	 (16u << 20)
-#define SYM_MAX_PIDS	 64
-#define CANDIDATES	 8 /* remembered mappings tried per request */
-#define PARSE_ERR_TOKEN	 24
+#define NS		1000000000LL
+#define SYM_CACHE_BYTES (16u << 20)
+#define SYM_MAX_PIDS	64
+#define CANDIDATES	8 /* remembered mappings tried per request */
+#define PARSE_ERR_TOKEN 24
 
 struct sym_entry {
 	uint64_t start, limit; /* the range pprof posts addresses in */
@@ -166,7 +166,8 @@ static void entries__add_pids(const struct profile *p, struct sym_profile *sp, c
 		unsigned long pid = v ? strtoul(v, NULL, 10) : 0;
 
 		for (size_t j = 0; pid && pid <= UINT32_MAX && j < s->n_locations; j++) {
-			const struct profile_location *l = profile__location_by_id(p, s->location_ids[j]);
+			const struct profile_location *l =
+			    profile__location_by_id(p, s->location_ids[j]);
 
 			if (l && l->mapping_id && slot[l->mapping_id])
 				entry__add_pid(&sp->ents[slot[l->mapping_id] - 1], (uint32_t)pid);
@@ -294,7 +295,7 @@ static bool pid__fresh(struct symbol_index *x, uint32_t pid, uint32_t *seen, siz
 		if (seen[i] == pid)
 			return true;
 	err = symbolizer__has_pid(x->sym, (int)pid) ? symbolizer__refresh_pid(x->sym, (int)pid)
-						   : symbolizer__add_pid(x->sym, (int)pid);
+						    : symbolizer__add_pid(x->sym, (int)pid);
 	if (err || *n_seen >= max)
 		return !err;
 	seen[(*n_seen)++] = pid;
@@ -350,7 +351,8 @@ static int resolve__locked(struct symbol_index *x, const uint64_t *addrs, size_t
 
 	for (size_t i = 0; i < n && !err; i++) {
 		e = addrs[i] ? candidates__holding(c, k, addrs[i]) : NULL;
-		name = e ? entry__name(x, e, addrs[i], seen, &n_seen, CANDIDATES * SYMBOL_PIDS) : NULL;
+		name =
+		    e ? entry__name(x, e, addrs[i], seen, &n_seen, CANDIDATES * SYMBOL_PIDS) : NULL;
 		if (!name)
 			continue;
 		x->stats.resolved++;
@@ -399,20 +401,23 @@ void symbol_index__write_metrics(struct symbol_index *x, FILE *f)
 	if (!x || !f)
 		return;
 	symbol_index__stats(x, &s);
-	fprintf(f,
-		"# HELP bpfprof_pprof_symbol_requests_total POST /debug/pprof/symbol requests answered.\n"
-		"# TYPE bpfprof_pprof_symbol_requests_total counter\n"
-		"bpfprof_pprof_symbol_requests_total %" PRIu64 "\n"
-		"# HELP bpfprof_pprof_symbol_addresses_total Addresses pprof asked to name, by outcome.\n"
-		"# TYPE bpfprof_pprof_symbol_addresses_total counter\n"
-		"bpfprof_pprof_symbol_addresses_total{result=\"resolved\"} %" PRIu64 "\n"
-		"bpfprof_pprof_symbol_addresses_total{result=\"unresolved\"} %" PRIu64 "\n"
-		"# HELP bpfprof_pprof_symbol_mappings_dropped_total Unsymbolized mappings of a served "
-		"profile not remembered (over %d).\n"
-		"# TYPE bpfprof_pprof_symbol_mappings_dropped_total counter\n"
-		"bpfprof_pprof_symbol_mappings_dropped_total %" PRIu64 "\n",
-		s.requests, s.resolved, s.addresses - s.resolved, SYMBOL_MAX_MAPPINGS,
-		s.mappings_dropped);
+	fprintf(
+	    f,
+	    "# HELP bpfprof_pprof_symbol_requests_total POST /debug/pprof/symbol requests "
+	    "answered.\n"
+	    "# TYPE bpfprof_pprof_symbol_requests_total counter\n"
+	    "bpfprof_pprof_symbol_requests_total %" PRIu64 "\n"
+	    "# HELP bpfprof_pprof_symbol_addresses_total Addresses pprof asked to name, by "
+	    "outcome.\n"
+	    "# TYPE bpfprof_pprof_symbol_addresses_total counter\n"
+	    "bpfprof_pprof_symbol_addresses_total{result=\"resolved\"} %" PRIu64 "\n"
+	    "bpfprof_pprof_symbol_addresses_total{result=\"unresolved\"} %" PRIu64 "\n"
+	    "# HELP bpfprof_pprof_symbol_mappings_dropped_total Unsymbolized mappings of a served "
+	    "profile not remembered (over %d).\n"
+	    "# TYPE bpfprof_pprof_symbol_mappings_dropped_total counter\n"
+	    "bpfprof_pprof_symbol_mappings_dropped_total %" PRIu64 "\n",
+	    s.requests, s.resolved, s.addresses - s.resolved, SYMBOL_MAX_MAPPINGS,
+	    s.mappings_dropped);
 }
 
 static int token__parse(const char *t, size_t len, uint64_t *out)
@@ -442,8 +447,8 @@ static int token__parse(const char *t, size_t len, uint64_t *out)
 	return 0;
 }
 
-int symbol__parse(const char *body, size_t len, uint64_t *addrs, size_t max, size_t *n,
-		  char *err, size_t err_size)
+int symbol__parse(const char *body, size_t len, uint64_t *addrs, size_t max, size_t *n, char *err,
+		  size_t err_size)
 {
 	const char *t, *end, *plus;
 	size_t tlen;
@@ -459,7 +464,8 @@ int symbol__parse(const char *body, size_t len, uint64_t *addrs, size_t max, siz
 			return -E2BIG;
 		}
 		if (token__parse(t, tlen, &addrs[*n])) {
-			snprintf(err, err_size, "bad address '%.*s' (want 0xHEX or decimal, joined by '+')",
+			snprintf(err, err_size,
+				 "bad address '%.*s' (want 0xHEX or decimal, joined by '+')",
 				 (int)(tlen > PARSE_ERR_TOKEN ? PARSE_ERR_TOKEN : tlen), t);
 			for (char *c = err; *c; c++)
 				*c = iscntrl((unsigned char)*c) ? '?' : *c;
@@ -488,7 +494,8 @@ int symbol__route(const struct http_req *req, struct http_resp *resp, void *ctx)
 	addrs = malloc(SYMBOL_MAX_ADDRS * sizeof(*addrs));
 	if (!addrs)
 		return -ENOMEM;
-	err = symbol__parse(req->body, req->body_len, addrs, SYMBOL_MAX_ADDRS, &n, msg, sizeof(msg));
+	err =
+	    symbol__parse(req->body, req->body_len, addrs, SYMBOL_MAX_ADDRS, &n, msg, sizeof(msg));
 	if (err) {
 		err = http_resp__error(resp, err == -E2BIG ? 413 : 400, "%s", msg);
 		goto out;

@@ -42,7 +42,7 @@ struct symbol_stats {
 	uint64_t mappings_dropped; /* beyond SYMBOL_MAX_MAPPINGS */
 };
 
-struct symbol_index *symbol_index__new(void); /* NULL + errno */
+struct symbol_index *symbol_index__new(void);	 /* NULL + errno */
 void symbol_index__free(struct symbol_index *x); /* NULL-safe */
 
 /* Remembers what pprof may ask about p. 0 or -ENOMEM; NULL x or p: 0. */
@@ -62,8 +62,8 @@ void symbol_index__write_metrics(struct symbol_index *x, FILE *f);
  * optional trailing whitespace; an empty body is no addresses. At most max
  * go to addrs. 0; -EINVAL (message in err) for a bad token; -E2BIG over max.
  */
-int symbol__parse(const char *body, size_t len, uint64_t *addrs, size_t max, size_t *n,
-		  char *err, size_t err_size);
+int symbol__parse(const char *body, size_t len, uint64_t *addrs, size_t max, size_t *n, char *err,
+		  size_t err_size);
 
 /* The route handler; ctx is the struct symbol_index. */
 int symbol__route(const struct http_req *req, struct http_resp *resp, void *ctx);
