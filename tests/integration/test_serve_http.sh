@@ -443,7 +443,7 @@ case_tls() {
 }
 
 scase "malformed requests: 70+ rows each get the right 4xx with a JSON error; still ready after" case_malformed
-scase "auth: no/wrong key 401, X-API-Key and Bearer 200, health public" case_auth
+scase "auth: no/wrong key 401, X-API-Key, Bearer and Basic (key as password) 200, health public" case_auth
 scase "rate limit: 429 with Retry-After and JSON; health exempt; allowed again after the wait" case_rate_limit
 scase "--max-long-requests 1: a second concurrent seconds=3 gets 503 with Retry-After" case_max_long
 scase "non-loopback listen: refused without a key (exit 2), served with --insecure-allow-remote or a key" case_remote_refused
