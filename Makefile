@@ -100,6 +100,12 @@ $(BUILD)/workloads/heap_static: tests/workloads/heap_static.c tests/workloads/he
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) -static $< -o $@
 
+# No symbol table at all: pprof must ask /debug/pprof/symbol about it.
+$(BUILD)/workloads/unsym_work: tests/workloads/unsym_work.c
+	$(call msg,CC-WL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WL_CFLAGS) -s $< -o $@ -lpthread
+
 $(BUILD)/workloads/%: tests/workloads/%.cc
 	$(call msg,CXX-WL,$@)
 	$(Q)mkdir -p $(@D)

@@ -117,7 +117,8 @@ static void test_location_dedup(void **state)
 	/* dangling ids are refused rather than producing an invalid profile */
 	assert_int_equal(profile__location(p, 9, 0x1100, f, 10), 0);
 	assert_int_equal(profile__location(p, m, 0x1100, 9, 10), 0);
-	assert_true(profile__mapping_by_id(p, m)->has_functions);
+	/* location 6 has no function: the mapping is not fully symbolized */
+	assert_false(profile__mapping_by_id(p, m)->has_functions);
 	assert_int_equal(profile__location_by_id(p, 4)->address, 0x1104);
 }
 
@@ -126,7 +127,13 @@ static void test_has_functions_only_when_symbolized(void **state)
 	struct profile *p = *state;
 	uint32_t m = profile__mapping(p, 0x1000, 0x2000, 0, "/bin/a", "");
 
-	profile__location(p, m, 0x1100, 0, 0);
+	uint32_t f = profile__function(p, "f", "f", "a.c");
+
+	profile__location(p, m, 0x1100, f, 0);
+	assert_true(profile__mapping_by_id(p, m)->has_functions);
+	profile__location(p, m, 0x1200, 0, 0);
+	assert_false(profile__mapping_by_id(p, m)->has_functions);
+	profile__location(p, m, 0x1300, f, 0);
 	assert_false(profile__mapping_by_id(p, m)->has_functions);
 }
 

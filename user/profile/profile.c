@@ -399,6 +399,15 @@ static bool location__eq(const void *ctx, uint32_t id, const void *key)
 	       a->function_id == b->function_id && a->line == b->line;
 }
 
+/* A mapping is symbolized only when all its locations are, so pprof can ask about the rest. */
+static void mapping__note(struct profile_mapping *m, uint32_t function_id, int64_t line)
+{
+	bool first = !m->n_locations++;
+
+	m->has_functions = (first || m->has_functions) && function_id;
+	m->has_line_numbers = (first || m->has_line_numbers) && function_id && line;
+}
+
 /* Also returns 0 when mapping_id or function_id names no existing entry. */
 uint32_t profile__location(struct profile *p, uint32_t mapping_id, uint64_t address,
 			   uint32_t function_id, int64_t line)
@@ -424,8 +433,8 @@ uint32_t profile__location(struct profile *p, uint32_t mapping_id, uint64_t addr
 	if (idx__insert(&p->location_index, hash, l.id))
 		return 0;
 	p->locations[p->n_locations++] = l;
-	if (mapping_id && function_id)
-		p->mappings[mapping_id - 1].has_functions = true;
+	if (mapping_id)
+		mapping__note(&p->mappings[mapping_id - 1], function_id, line);
 	return l.id;
 }
 

@@ -33,7 +33,13 @@ struct profile_mapping {
 	uint64_t start, limit, offset;
 	const char *file;     /* path as the process saw it, "[kernel.kallsyms]", "[vdso]" */
 	const char *build_id; /* lower-case hex, "" when unknown */
-	bool has_functions;
+	/*
+	 * From the locations naming this mapping: true when every one of them
+	 * has a function (has a line). pprof takes has_functions as "already
+	 * symbolized" and asks its symbolizer only about mappings without it.
+	 */
+	bool has_functions, has_line_numbers;
+	uint32_t n_locations;
 };
 
 struct profile_function {

@@ -15,6 +15,7 @@
 #include "serve/routes.h"
 #include "serve/sampler.h"
 #include "serve/serve.h"
+#include "serve/symbol.h"
 #include "store/store.h"
 #include "util/proc.h"
 
@@ -239,6 +240,7 @@ int routes__metrics(const struct http_req *req, struct http_resp *resp, void *ct
 	agent_metrics(sv, f);
 	health__write_metrics(sv->health, f);
 	heap_routes__metrics(sv, f);
+	symbol_index__write_metrics(sv->symbols, f);
 	http__write_metrics(sv->http, f);
 	if (fclose(f)) {
 		free(buf);
