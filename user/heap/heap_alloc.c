@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "heap/heap_int.h"
+#include "util/safefile.h"
 
 #define MAPS_MAX_BYTES (4 << 20)
 #define CODE_PEEK      64
@@ -194,12 +195,29 @@ struct elf_file {
 	Elf *elf;
 };
 
-static int elf_file__open(const char *path, struct elf_file *ef)
+/* The largest allocator binary we read symbols from. */
+#define ALLOC_BIN_MAX_BYTES (4ull << 30)
+
+/*
+ * Opens path as process pid sees it, resolved inside its root: a user's
+ * symlink cannot lead us out of it, and only a regular file under the cap
+ * opens (a FIFO or device would block or feed us forever).
+ */
+static int elf_file__open(uint32_t pid, const char *path, struct elf_file *ef)
 {
+	char root[32];
+	int root_fd, err;
+
 	ef->elf = NULL;
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ef->fd < 0)
+	ef->fd = -1;
+	snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", pid);
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
 		return -errno;
+	err = safefile__open(root_fd, path, SAFEFILE_IN_ROOT, ALLOC_BIN_MAX_BYTES, &ef->fd, NULL);
+	close(root_fd);
+	if (err)
+		return err;
 	elf_version(EV_CURRENT);
 	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
 	if (!ef->elf) {
@@ -277,13 +295,11 @@ static int vaddr_to_off(Elf *elf, uint64_t vaddr, uint64_t *off)
 
 static bool defines_malloc(const char *path, void *ctx)
 {
-	char full[PATH_MAX + 32];
 	struct elf_file ef;
 	uint64_t v;
 	bool yes;
 
-	snprintf(full, sizeof(full), "/proc/%" PRIu32 "/root%s", *(uint32_t *)ctx, path);
-	if (elf_file__open(full, &ef))
+	if (elf_file__open(*(uint32_t *)ctx, path, &ef))
 		return false;
 	yes = !elf_func_addr(ef.elf, "malloc", &v) && !elf_func_addr(ef.elf, "free", &v);
 	elf_file__close(&ef);
@@ -375,14 +391,14 @@ static const struct fn_name hook_names[] = {
     {"bpfprof_heap_free", HEAP_FN_HOOK_FREE, false},
 };
 
-static int resolve_funcs(struct heap_alloc_bin *b)
+static int resolve_funcs(uint32_t pid, struct heap_alloc_bin *b)
 {
 	bool hooks = b->kind == HEAP_ALLOC_SAMPLER;
 	const struct fn_name *names = hooks ? hook_names : fn_names;
 	size_t n_names = hooks ? sizeof(hook_names) / sizeof(hook_names[0]) : N_FN_NAMES;
 	struct elf_file ef;
 	uint64_t vaddr, off;
-	int err = elf_file__open(b->access, &ef);
+	int err = elf_file__open(pid, b->path, &ef);
 
 	if (err)
 		return err;
@@ -448,13 +464,11 @@ static void exe_path(uint32_t pid, char *buf, size_t len)
 
 static bool defines_hook(const char *path, void *ctx)
 {
-	char full[PATH_MAX + 32];
 	struct elf_file ef;
 	uint64_t v;
 	bool yes;
 
-	snprintf(full, sizeof(full), "/proc/%" PRIu32 "/root%s", *(uint32_t *)ctx, path);
-	if (elf_file__open(full, &ef))
+	if (elf_file__open(*(uint32_t *)ctx, path, &ef))
 		return false;
 	yes = !elf_func_addr(ef.elf, hook_names[0].name, &v);
 	elf_file__close(&ef);
@@ -484,5 +498,5 @@ int heap_alloc__detect(uint32_t pid, enum heap_mode mode, struct heap_alloc_bin 
 	if (err)
 		return err;
 	snprintf(out->access, sizeof(out->access), "/proc/%" PRIu32 "/root%s", pid, out->path);
-	return resolve_funcs(out);
+	return resolve_funcs(pid, out);
 }
