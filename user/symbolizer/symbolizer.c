@@ -236,6 +236,28 @@ static uint64_t entry__dev(const struct procmaps_entry *e)
 }
 
 /*
+ * e->path as the process sees it, to be put under /proc/PID/root. maps shows
+ * paths from the reader's root, or, where that root is not reachable (a
+ * reader in a chroot looking into another mount namespace), from the
+ * target's namespace root; either way a chrooted target's paths start with
+ * its root (what /proc/PID/root reads as), which is stripped.
+ */
+static const char *bin__view_path(int pid, const char *path)
+{
+	char link[32], root[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", pid);
+	n = readlink(link, root, sizeof(root) - 1);
+	if (n <= 1)
+		return path;
+	root[n] = '\0';
+	if (strncmp(path, root, (size_t)n) || path[n] != '/')
+		return path;
+	return path + n;
+}
+
+/*
  * The binary as the process sees it (its root, for containers), or through
  * map_files for deleted binaries and when the path does not open.
  */
@@ -244,8 +266,8 @@ static int bin__open(int pid, const struct procmaps_entry *e)
 	char path[PATH_MAX];
 	int fd = -1;
 
-	if (!e->deleted &&
-	    snprintf(path, sizeof(path), "/proc/%d/root%s", pid, e->path) < (int)sizeof(path))
+	if (!e->deleted && snprintf(path, sizeof(path), "/proc/%d/root%s", pid,
+				    bin__view_path(pid, e->path)) < (int)sizeof(path))
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
@@ -260,11 +282,12 @@ static struct elfsym *bin__load(struct symbolizer *s, int pid, const struct proc
 {
 	char dir[PATH_MAX], dir_ns[PATH_MAX];
 	struct elfsym_opts o = {.debug_root = s->debug_root, .dir = dir, .dir_ns = dir_ns};
-	const char *slash = strrchr(e->path, '/');
-	int len = slash ? (int)(slash - e->path) : 0;
+	const char *view = bin__view_path(pid, e->path);
+	const char *slash = strrchr(view, '/');
+	int len = slash ? (int)(slash - view) : 0;
 
-	snprintf(dir_ns, sizeof(dir_ns), "%.*s", len, e->path);
-	snprintf(dir, sizeof(dir), "/proc/%d/root%.*s", pid, len, e->path);
+	snprintf(dir_ns, sizeof(dir_ns), "%.*s", len, view);
+	snprintf(dir, sizeof(dir), "/proc/%d/root%.*s", pid, len, view);
 	return elfsym__load(elf, fd, &o);
 }
 
