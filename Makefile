@@ -67,6 +67,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 WL_CFLAGS := -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra $(WERR)
 WL_C := $(wildcard tests/workloads/*.c)
 WL_CXX := $(wildcard tests/workloads/*.cc)
+WL_H := $(wildcard tests/workloads/*.h)
 WL_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_C)) \
 	   $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX))
 
@@ -116,18 +117,18 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_LIB_OBJS) $(FLAGS_STAMP)
 
 workloads: $(WL_BINS)
 
-$(BUILD)/workloads/%: tests/workloads/%.c $(FLAGS_STAMP)
+$(BUILD)/workloads/%: tests/workloads/%.c $(WL_H) $(FLAGS_STAMP)
 	$(call msg,CC-WL,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) $< -o $@ -lpthread -ldl -lm
 
 # The static heap workload: malloc defined inside the executable.
-$(BUILD)/workloads/heap_static: tests/workloads/heap_static.c tests/workloads/heap_work.c $(FLAGS_STAMP)
+$(BUILD)/workloads/heap_static: tests/workloads/heap_static.c tests/workloads/heap_work.c $(WL_H) $(FLAGS_STAMP)
 	$(call msg,CC-WL,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(WL_CFLAGS) -static $< -o $@
 
-$(BUILD)/workloads/%: tests/workloads/%.cc $(FLAGS_STAMP)
+$(BUILD)/workloads/%: tests/workloads/%.cc $(WL_H) $(FLAGS_STAMP)
 	$(call msg,CXX-WL,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(WL_CFLAGS) $< -o $@ -lpthread

@@ -8,6 +8,7 @@
 set -eu
 TEST_PKGS="libcmocka-dev libclang-rt-14-dev golang-go prometheus jq curl
 python3 binutils openssl procps iproute2 util-linux mount time bc
-linux-perf bpftrace heaptrack wrk redis-server redis-tools libjemalloc2"
+linux-perf bpftrace heaptrack wrk redis-server redis-tools libjemalloc2
+libc6-dbg"
 # shellcheck disable=SC2086
 exec "$(dirname "$0")/install-deps.sh" $TEST_PKGS
