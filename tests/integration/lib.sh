@@ -228,6 +228,29 @@ bp() {
 	return 0
 }
 
+# on_attach PREFIX CMD...: runs CMD in the background once the bpfprof of the
+# next `bp PREFIX ...` holds a BPF link (its probes are attached), so a case
+# can start something "mid-run" without guessing how long start-up takes.
+on_attach() {
+	local prefix=$1
+	shift
+	rm -f "$prefix.pid"
+	(
+		local tp p _
+		for _ in $(seq 600); do
+			tp=$(cat "$prefix.pid" 2>/dev/null)
+			p=
+			[ -n "$tp" ] && p=$(pgrep -P "$tp" | head -1)
+			if [ -n "$p" ] && find "/proc/$p/fd" -lname 'anon_inode:bpf_link' 2>/dev/null | grep -q .; then
+				"$@"
+				exit
+			fi
+			sleep 0.05
+		done
+	) &
+	BG_PIDS+=($!)
+}
+
 # expect_rc WANT: checks BP_RC and BP_PROBLEMS, adding the first line of
 # stderr to the failure reason.
 expect_rc() {
