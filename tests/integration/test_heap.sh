@@ -279,6 +279,17 @@ case_serve_routes() {
 	[ "$(http_code -X PUT "$u/api/v1/heap?pid=$w")" = 405 ] || fail "PUT: not 405"
 	curl -s "$u/metrics" | grep -q "bpfprof_heap_duty_cycle{pid=\"$w\"}" || fail "metrics lack heap gauges"
 	kill -TERM "$sv"
+	# Bounded: a daemon that hangs on SIGTERM must fail the case, not stall the suite.
+	for i in $(seq 100); do
+		kill -0 "$sv" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$sv" 2>/dev/null; then
+		kill -KILL "$sv"
+		wait "$sv"
+		fail "serve still running 20 s after SIGTERM"
+		return 1
+	fi
 	wait "$sv"
 	for i in $(seq 20); do
 		[ "$(bpf_snapshot)" = "0 0" ] && return 0
