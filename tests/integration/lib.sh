@@ -94,8 +94,11 @@ require_prereqs() {
 	[ -x "$BPFPROF" ] || missing="$BPFPROF not built (make)"
 	[ -x "$WL/cpu_split" ] || missing=${missing:+$missing, }"workloads not built (make workloads)"
 	command -v go >/dev/null || missing=${missing:+$missing, }"go not installed"
+	# bp's check for BPF objects left behind reads bpftool's JSON with jq.
+	command -v jq >/dev/null || missing=${missing:+$missing, }"jq not installed"
+	command -v bpftool >/dev/null || missing=${missing:+$missing, }"bpftool not installed"
 	if [ -n "$missing" ]; then
-		echo "not ok - prerequisites: $missing"
+		echo "not ok - prerequisites: $missing (sudo make test-deps)"
 		N_FAIL=$((N_FAIL + 1))
 		finish
 	fi
