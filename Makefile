@@ -73,10 +73,11 @@ WL_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_C)) \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-FORCE:
 .PHONY: all deps test-deps run test unit integration bench install uninstall clean format check-root
 
 all: $(BUILD)/bpfprof $(BUILD)/asan/bpfprof $(UNIT_BINS) workloads
+
+FORCE:
 
 # Everything compiled depends on this stamp, rewritten only when the compiler
 # or -Werror changes, so `make test` recompiles what `make` built without it.
