@@ -7,7 +7,7 @@
 # Keep README.md's "What the two commands install" in sync with this list.
 set -eu
 TEST_PKGS="libcmocka-dev libclang-rt-14-dev golang-go prometheus jq curl
-python3 binutils openssl procps iproute2 util-linux mount time bc
+python3 binutils openssl procps util-linux mount time bc
 linux-perf bpftrace heaptrack wrk redis-server redis-tools libjemalloc2
 libc6-dbg"
 # shellcheck disable=SC2086
