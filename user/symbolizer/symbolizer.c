@@ -246,6 +246,28 @@ static uint64_t entry__dev(const struct procmaps_entry *e)
 	return (uint64_t)e->dev_major << 32 | e->dev_minor;
 }
 
+/*
+ * e->path as the process sees it, to be put under /proc/PID/root. maps shows
+ * paths from the reader's root, or, where that root is not reachable (a
+ * reader in a chroot looking into another mount namespace), from the
+ * target's namespace root; either way a chrooted target's paths start with
+ * its root (what /proc/PID/root reads as), which is stripped.
+ */
+static const char *bin__view_path(int pid, const char *path)
+{
+	char link[32], root[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", pid);
+	n = readlink(link, root, sizeof(root) - 1);
+	if (n <= 1)
+		return path;
+	root[n] = '\0';
+	if (strncmp(path, root, (size_t)n) || path[n] != '/')
+		return path;
+	return path + n;
+}
+
 /* A dirfd of the process's root, for opens that must not leave it: fd or -errno. */
 static int proc__root_fd(int pid)
 {
@@ -270,7 +292,8 @@ static int bin__open(int pid, int root_fd, const struct procmaps_entry *e)
 	int fd = -1, err = -ENOENT;
 
 	if (!e->deleted && root_fd >= 0)
-		err = safefile__open(root_fd, e->path, SAFEFILE_IN_ROOT, BIN_MAX_BYTES, &fd, NULL);
+		err = safefile__open(root_fd, bin__view_path(pid, e->path), SAFEFILE_IN_ROOT,
+				     BIN_MAX_BYTES, &fd, NULL);
 	/* A refused file is not retried by another name: it is the same file. */
 	if (!err || err == -ENODEV || err == -EFBIG)
 		return err ? err : fd;
@@ -280,18 +303,20 @@ static int bin__open(int pid, int root_fd, const struct procmaps_entry *e)
 	return err ? err : fd;
 }
 
-static struct elfsym *bin__load(struct symbolizer *s, int root_fd, const struct procmaps_entry *e,
+static struct elfsym *bin__load(struct symbolizer *s, int pid, int root_fd,
+				const struct procmaps_entry *e,
 				Elf *elf, int fd)
 {
 	char dir[PATH_MAX];
 	struct elfsym_opts o = {
 	    .debug_root = s->debug_root, .dir = dir, .in_root = root_fd >= 0, .root_fd = root_fd};
-	const char *slash = strrchr(e->path, '/');
-	int len = slash ? (int)(slash - e->path) : 0;
+	const char *view = bin__view_path(pid, e->path);
+	const char *slash = strrchr(view, '/');
+	int len = slash ? (int)(slash - view) : 0;
 
 	if (root_fd < 0)
 		o.dir = NULL; /* no directory to look in: only the debug root */
-	snprintf(dir, sizeof(dir), "%.*s", len, e->path);
+	snprintf(dir, sizeof(dir), "%.*s", len, view);
 	o.dir_ns = dir;
 	return elfsym__load(elf, fd, &o);
 }
@@ -329,7 +354,7 @@ static struct elfsym *bin__resolve(struct symbolizer *s, int pid, const struct p
 	es = lookup ? symcache__lookup(s->cache, &k) : NULL;
 	if (es)
 		goto out;
-	es = bin__load(s, root_fd, e, elf, fd);
+	es = bin__load(s, pid, root_fd, e, elf, fd);
 	if (es && symcache__insert(s->cache, &k, es, elfsym__bytes(es)))
 		es = NULL;
 out:
