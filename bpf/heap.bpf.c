@@ -146,6 +146,90 @@ static __always_inline __u64 request_size(struct pt_regs *ctx, __u32 fn)
 	}
 }
 
+/*
+ * An ALLOC record with the user stack. At the return the registers are the
+ * caller's just after its call, so the walk starts at the allocating call
+ * (frame 0 is its return address) whichever way it goes. The record is
+ * reserved first: a full ring costs no walk and leaves no unread stack.
+ */
+static __always_inline struct heap_event *reserve_alloc(struct pt_regs *ctx, struct heap_target *t,
+							 __u64 ip, __u64 sp)
+{
+	struct heap_event *e;
+	long n;
+
+	if (dwarf_unwind) {
+		e = bpf_ringbuf_reserve(&events, HEAP_EVENT_HASHED_SIZE, 0);
+		if (!e)
+			return NULL;
+		e->stack_hash = unwind_user_stack(&ustacks, ip, sp, PT_REGS_FP(ctx));
+		if (!e->stack_hash)
+			t->stack_errs++;
+		e->n_frames = 0;
+		return e;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return NULL;
+	e->stack_hash = 0;
+	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
+	if (n < 0) {
+		t->stack_errs++;
+		n = 0;
+	}
+	/* At a hook, frame 0 is the hook: the caller's return address stands for it. */
+	if (n > 0 && ip != PT_REGS_IP(ctx))
+		e->frames[0] = ip;
+	e->n_frames = n / sizeof(__u64);
+	return e;
+}
+
+/* An ALLOC record of ptr with the stack from (ip, sp), and the block tracked live. */
+static __always_inline void record_alloc(struct pt_regs *ctx, struct heap_target *t, __u32 tgid,
+					 __u32 tid, __u64 ptr, __u64 size, __u64 ip, __u64 sp)
+{
+	struct heap_live_key k = {.tgid = tgid, .addr = ptr};
+	struct heap_live_val v = {.size = size};
+	struct heap_event *e;
+
+	t->sampled++;
+	e = reserve_alloc(ctx, t, ip, sp);
+	if (!e) {
+		t->ring_drops++;
+		return;
+	}
+	e->kind = HEAP_EV_ALLOC;
+	e->tgid = tgid;
+	e->tid = tid;
+	e->flags = 0;
+	e->addr = ptr;
+	e->size = size;
+	e->ts = bpf_ktime_get_boot_ns();
+	if (bpf_map_update_elem(&live, &k, &v, BPF_ANY)) {
+		e->flags = HEAP_EVF_UNTRACKED;
+		t->live_full++;
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * libbpfprof-heap.so's alloc hook: sampled already. Its callers tail-call
+ * it where they can, so the word at sp is the allocating call's return
+ * address and the caller's registers are those just after that call: the
+ * stack starts as at an allocator's return probe.
+ */
+static __always_inline void on_hook_alloc(struct pt_regs *ctx, struct heap_target *t, __u32 tgid,
+					  __u32 tid)
+{
+	__u64 ptr = PT_REGS_PARM1(ctx), size = PT_REGS_PARM2(ctx), sp = PT_REGS_SP(ctx), ret;
+
+	if (!ptr || bpf_probe_read_user(&ret, sizeof(ret), (void *)sp)) {
+		t->stack_errs++;
+		return;
+	}
+	record_alloc(ctx, t, tgid, tid, ptr, size, ret, sp + 8);
+}
+
 /* Entry of any allocator function. Returns true when the return must be seen. */
 static __always_inline bool on_entry(struct pt_regs *ctx)
 {
@@ -158,8 +242,12 @@ static __always_inline bool on_entry(struct pt_regs *ctx)
 		return false;
 	t->traps++;
 	t->calls++;
+	if (fn == HEAP_FN_HOOK_ALLOC) {
+		on_hook_alloc(ctx, t, tgid, tid);
+		return false;
+	}
 	/* The governor prices frees apart: a tracked one also sends a record. */
-	if (fn == HEAP_FN_FREE) {
+	if (fn == HEAP_FN_FREE || fn == HEAP_FN_HOOK_FREE) {
 		t->frees++;
 		if (on_free(tgid, tid, PT_REGS_PARM1(ctx), t))
 			t->frees_tracked++;
@@ -185,51 +273,13 @@ static __always_inline bool on_entry(struct pt_regs *ctx)
 	return true;
 }
 
-/*
- * An ALLOC record with the user stack. At the return the registers are the
- * caller's just after its call, so the walk starts at the allocating call
- * (frame 0 is its return address) whichever way it goes. The record is
- * reserved first: a full ring costs no walk and leaves no unread stack.
- */
-static __always_inline struct heap_event *reserve_alloc(struct pt_regs *ctx, struct heap_target *t)
-{
-	struct heap_event *e;
-	long n;
-
-	if (dwarf_unwind) {
-		e = bpf_ringbuf_reserve(&events, HEAP_EVENT_HASHED_SIZE, 0);
-		if (!e)
-			return NULL;
-		e->stack_hash =
-		    unwind_user_stack(&ustacks, PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
-		if (!e->stack_hash)
-			t->stack_errs++;
-		e->n_frames = 0;
-		return e;
-	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
-		return NULL;
-	e->stack_hash = 0;
-	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
-	if (n < 0) {
-		t->stack_errs++;
-		n = 0;
-	}
-	e->n_frames = n / sizeof(__u64);
-	return e;
-}
-
 /* Return of a sampled call: record the block with the caller's stack. */
 static __always_inline void on_return(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ptr = 0, size;
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct heap_target *t = bpf_map_lookup_elem(&targets, &tgid);
-	struct heap_live_key k = {.tgid = tgid};
-	struct heap_live_val v;
 	struct heap_thread *th;
-	struct heap_event *e;
 
 	if (!t)
 		return;
@@ -248,26 +298,7 @@ static __always_inline void on_return(struct pt_regs *ctx)
 	}
 	if (!ptr)
 		return;
-	t->sampled++;
-	e = reserve_alloc(ctx, t);
-	if (!e) {
-		t->ring_drops++;
-		return;
-	}
-	e->kind = HEAP_EV_ALLOC;
-	e->tgid = tgid;
-	e->tid = tid;
-	e->flags = 0;
-	e->addr = ptr;
-	e->size = size;
-	e->ts = bpf_ktime_get_boot_ns();
-	k.addr = ptr;
-	v.size = size;
-	if (bpf_map_update_elem(&live, &k, &v, BPF_ANY)) {
-		e->flags = HEAP_EVF_UNTRACKED;
-		t->live_full++;
-	}
-	bpf_ringbuf_submit(e, 0);
+	record_alloc(ctx, t, tgid, tid, ptr, size, PT_REGS_IP(ctx), PT_REGS_SP(ctx));
 }
 
 /* Uprobe session: one program for entry and return; 0 from the entry asks for the return. */

@@ -29,6 +29,9 @@ enum heap_fn {
 	HEAP_FN_MEMALIGN = 4,	    /* memalign(align, size), aligned_alloc */
 	HEAP_FN_POSIX_MEMALIGN = 5, /* posix_memalign(&ptr, align, size): ptr read at return */
 	HEAP_FN_FREE = 6,	    /* free(ptr) */
+	/* libbpfprof-heap.so's hooks: the library sampled already; one trap per sample. */
+	HEAP_FN_HOOK_ALLOC = 7, /* bpfprof_heap_alloc(ptr, size), [sp] = the allocating call's return */
+	HEAP_FN_HOOK_FREE = 8,	/* bpfprof_heap_free(ptr): a sampled block is being freed */
 	HEAP_FN_MAX,
 };
 

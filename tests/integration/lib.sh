@@ -94,8 +94,11 @@ require_prereqs() {
 	[ -x "$BPFPROF" ] || missing="$BPFPROF not built (make)"
 	[ -x "$WL/cpu_split" ] || missing=${missing:+$missing, }"workloads not built (make workloads)"
 	command -v go >/dev/null || missing=${missing:+$missing, }"go not installed"
+	# bp's check for BPF objects left behind reads bpftool's JSON with jq.
+	command -v jq >/dev/null || missing=${missing:+$missing, }"jq not installed"
+	command -v bpftool >/dev/null || missing=${missing:+$missing, }"bpftool not installed"
 	if [ -n "$missing" ]; then
-		echo "not ok - prerequisites: $missing"
+		echo "not ok - prerequisites: $missing (sudo make test-deps)"
 		N_FAIL=$((N_FAIL + 1))
 		finish
 	fi
@@ -226,6 +229,29 @@ bp() {
 		BP_PROBLEMS=${BP_PROBLEMS:+$BP_PROBLEMS; }"BPF progs/links of ours left behind (before: $before, after: $after)"
 	fi
 	return 0
+}
+
+# on_attach PREFIX CMD...: runs CMD in the background once the bpfprof of the
+# next `bp PREFIX ...` holds a BPF link (its probes are attached), so a case
+# can start something "mid-run" without guessing how long start-up takes.
+on_attach() {
+	local prefix=$1
+	shift
+	rm -f "$prefix.pid"
+	(
+		local tp p _
+		for _ in $(seq 600); do
+			tp=$(cat "$prefix.pid" 2>/dev/null)
+			p=
+			[ -n "$tp" ] && p=$(pgrep -P "$tp" | head -1)
+			if [ -n "$p" ] && find "/proc/$p/fd" -lname 'anon_inode:bpf_link' 2>/dev/null | grep -q .; then
+				"$@"
+				exit
+			fi
+			sleep 0.05
+		done
+	) &
+	BG_PIDS+=($!)
 }
 
 # expect_rc WANT: checks BP_RC and BP_PROBLEMS, adding the first line of

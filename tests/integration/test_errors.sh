@@ -23,10 +23,10 @@ case_unknown_pid() {
 
 case_pid_exits() {
 	local f=$T/exits.pb.gz pid
-	start_reaped "$WL/exit_after" 1500
+	start_reaped "$WL/exit_after" 1500 usr1
 	pid=$BG_PID
 	wait_exe "$pid"
-	sleep 0.2
+	on_attach "$T/exits" kill -USR1 "$pid"
 	bp "$T/exits" record -p "$pid" -d 4 -o "$f"
 	expect_rc 0 || return 1
 	[ ! -e "/proc/$pid" ] || { fail "test setup: PID $pid still alive after the record"; return 1; }
@@ -36,17 +36,18 @@ case_pid_exits() {
 		{ fail "samples of the exited PID lost or unnamed (top: $(head -3 "$f.tab" | cut -f3 | paste -sd,))"; return 1; }
 }
 
-# Several PIDs (comma list and repeated -p), one exits after 1 s: the record
-# runs its full -d and keeps the samples of all of them.
+# Several PIDs (comma list and repeated -p), one exits 1 s after the probes
+# are attached: the record runs its full -d and keeps the samples of all.
 case_pid_exits_among_others() {
 	local f=$T/multi.pb.gz a b c pids
-	start_reaped "$WL/exit_after" 1000
+	start_reaped "$WL/exit_after" 1000 usr1
 	a=$BG_PID
 	start_bg "$WL/cpu_split" 15
 	b=$BG_PID
 	start_bg sleep 30
 	c=$BG_PID
 	wait_exe "$a"
+	on_attach "$T/multi" kill -USR1 "$a"
 	bp "$T/multi" record -p "$a,$b" -p "$c" -d 3 -o "$f"
 	expect_rc 0 || return 1
 	awk -v s="$BP_SECS" 'BEGIN { exit !(s >= 2.8) }' ||

@@ -190,8 +190,12 @@ case_auth() {
 	[ "$CODE" = 401 ] || bad="$bad key minus a byte: $CODE;"
 	req "$u/metrics" -H "Authorization: Bearer wrong"
 	[ "$CODE" = 401 ] || bad="$bad wrong Bearer: $CODE;"
-	req "$u/metrics" -H "Authorization: Basic $(printf 'u:%s' "$key" | base64)"
-	[ "$CODE" = 401 ] || bad="$bad Basic auth accepted: $CODE;"
+	req "$u/metrics" -H "Authorization: Basic $(printf 'u:%s' "${key}x" | base64 -w0)"
+	[ "$CODE" = 401 ] || bad="$bad wrong Basic password accepted: $CODE;"
+	req "$u/metrics" -H "Authorization: Basic $(printf '%s:' "$key" | base64 -w0)"
+	[ "$CODE" = 401 ] || bad="$bad key as Basic user name accepted: $CODE;"
+	req "$u/metrics" -H "Authorization: Basic $(printf 'u:%s' "$key" | base64 -w0)"
+	[ "$CODE" = 200 ] || bad="$bad Basic auth with the key as password: $CODE;"
 	req "$u/metrics" -H "X-API-Key: $key"
 	[ "$CODE" = 200 ] || bad="$bad X-API-Key: $CODE;"
 	req "$u/metrics" -H "Authorization: Bearer $key"
@@ -439,7 +443,7 @@ case_tls() {
 }
 
 scase "malformed requests: 70+ rows each get the right 4xx with a JSON error; still ready after" case_malformed
-scase "auth: no/wrong key 401, X-API-Key and Bearer 200, health public" case_auth
+scase "auth: no/wrong key 401, X-API-Key, Bearer and Basic (key as password) 200, health public" case_auth
 scase "rate limit: 429 with Retry-After and JSON; health exempt; allowed again after the wait" case_rate_limit
 scase "--max-long-requests 1: a second concurrent seconds=3 gets 503 with Retry-After" case_max_long
 scase "non-loopback listen: refused without a key (exit 2), served with --insecure-allow-remote or a key" case_remote_refused

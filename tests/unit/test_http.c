@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "http/auth.h"
 #include "http/http.h"
 #include "http/ratelimit.h"
 
@@ -83,11 +84,21 @@ static int h_text(const struct http_req *req, struct http_resp *resp, void *ctx)
 	return http_resp__bytes(resp, 200, "text/plain", "posted", 6);
 }
 
+/* Echoes the kept body back. */
+static int h_echo(const struct http_req *req, struct http_resp *resp, void *ctx)
+{
+	(void)ctx;
+	assert_non_null(req->body);
+	assert_int_equal(strlen(req->body), req->body_len);
+	return http_resp__bytes(resp, 200, "text/plain", req->body, req->body_len);
+}
+
 static const struct http_route routes[] = {
     {.path = "/hello", .methods = "GET", .fn = h_hello},
     {.path = "/health/live", .methods = "GET", .flags = HTTP_PUBLIC, .fn = h_hello},
     {.path = "/long", .methods = "GET", .flags = HTTP_LONG, .fn = h_long},
     {.path = "/post", .methods = "POST", .fn = h_text},
+    {.path = "/echo", .methods = "POST", .flags = HTTP_BODY, .fn = h_echo},
     {.path = "/fail", .methods = "GET", .fn = h_fail},
     {.path = "/api/", .methods = "GET,POST", .flags = HTTP_PREFIX, .fn = h_hello},
     {.path = "/we\"ird\\", .methods = "GET", .fn = h_hello},
@@ -370,6 +381,141 @@ static void test_auth(void **state)
 	curl(&r, "'%s/health/live'", fx->base);
 	assert_int_equal(r.code, 200);
 	reply__free(&r);
+	fixture__stop(fx);
+}
+
+static void assert_basic(const char *value, int want, const char *want_pw)
+{
+	char pw[64];
+	int rc = http_auth__basic_password(value, pw, sizeof(pw));
+
+	if (rc != want)
+		fail_msg("'%.60s': rc %d, want %d", value, rc, want);
+	assert_string_equal(pw, want ? "" : want_pw);
+}
+
+static void test_basic_decode(void **state)
+{
+	char *big;
+	char tiny[4];
+
+	(void)state;
+	assert_basic("Basic YnBmcHJvZjpzM2NyZXQta2V5", 0, "s3cret-key");
+	assert_basic("basic   YnBmcHJvZjpzM2NyZXQta2V5  ", 0, "s3cret-key");
+	assert_basic("Basic OnMzY3JldC1rZXk=", 0, "s3cret-key"); /* empty user name */
+	assert_basic("Basic OnMzY3JldC1rZXk", 0, "s3cret-key");	 /* padding left out */
+	assert_basic("Basic dTphOmI=", 0, "a:b");		 /* the first colon splits */
+	/* bad base64 */
+	assert_basic("Basic s3cret-key", -EINVAL, NULL);
+	assert_basic("Basic YnBm*HJvZjpz", -EINVAL, NULL);
+	assert_basic("Basic dXNlcjo=x", -EINVAL, NULL);
+	assert_basic("Basic dXNlc=jo=", -EINVAL, NULL);
+	assert_basic("Basic YnBmc", -EINVAL, NULL);
+	assert_basic("Basic YTpiYw== extra", -EINVAL, NULL);
+	/* no colon, empty password, control bytes */
+	assert_basic("Basic bm9jb2xvbg==", -EINVAL, NULL);
+	assert_basic("Basic dXNlcjo=", -EINVAL, NULL);
+	assert_basic("Basic ", -EINVAL, NULL);
+	assert_basic("Basic dToAeA==", -EINVAL, NULL);
+	assert_basic("Basic dTpwCnE=", -EINVAL, NULL);
+	/* other schemes */
+	assert_basic("Bearer YTpiYw==", -EINVAL, NULL);
+	assert_basic("BasicYTpiYw==", -EINVAL, NULL);
+	assert_basic(NULL, -EINVAL, NULL);
+	/* over-long credentials, and a password that does not fit */
+	big = malloc(HTTP_AUTH_MAX_BASIC + 16);
+	assert_non_null(big);
+	strcpy(big, "Basic ");
+	memset(big + 6, 'A', HTTP_AUTH_MAX_BASIC + 4);
+	big[6 + HTTP_AUTH_MAX_BASIC + 4] = '\0';
+	assert_basic(big, -E2BIG, NULL);
+	free(big);
+	assert_int_equal(http_auth__basic_password("Basic YTpiYw==", tiny, 2), -E2BIG);
+	assert_string_equal(tiny, "");
+	assert_int_equal(http_auth__basic_password("Basic YTpiYw==", tiny, 3), 0);
+	assert_string_equal(tiny, "bc");
+}
+
+static void test_auth_basic(void **state)
+{
+	struct http_opts o = {.api_key = "s3cret-key"};
+	struct fixture *fx = fixture__start(&o, "http");
+	struct reply r;
+	char url[128];
+
+	(void)state;
+	/* what go tool pprof sends for http://user:KEY@host/... */
+	curl(&r, "-u 'bpfprof:s3cret-key' '%s/hello'", fx->base);
+	assert_int_equal(r.code, 200);
+	reply__free(&r);
+	snprintf(url, sizeof(url), "%s", fx->base);
+	assert_non_null(strstr(url, "://"));
+	curl(&r, "'http://anyone:s3cret-key@%s/hello'", strstr(url, "://") + 3);
+	assert_int_equal(r.code, 200);
+	reply__free(&r);
+
+	curl(&r, "-u 'bpfprof:s3cret-kez' '%s/hello'", fx->base);
+	assert_json_error(&r, 401);
+	assert_header(&r, "WWW-Authenticate", "Bearer");
+	reply__free(&r);
+	curl(&r, "-u 'bpfprof:s3cret-key-longer' '%s/hello'", fx->base);
+	assert_json_error(&r, 401);
+	reply__free(&r);
+	/* the key as the user name with an empty password is not the key */
+	curl(&r, "-u 's3cret-key:' '%s/hello'", fx->base);
+	assert_json_error(&r, 401);
+	reply__free(&r);
+	curl(&r, "-H 'Authorization: Basic bm9jb2xvbg==' '%s/hello'", fx->base);
+	assert_json_error(&r, 401);
+	reply__free(&r);
+	fixture__stop(fx);
+}
+
+static void test_kept_body(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *fx = fixture__start(&o, "http");
+	char *file;
+	struct reply r;
+	FILE *f;
+	int i;
+
+	(void)state;
+	curl(&r, "--data-binary '0x1+0x2' '%s/echo'", fx->base);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(r.body, "0x1+0x2");
+	reply__free(&r);
+	curl(&r, "-X POST '%s/echo'", fx->base);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(r.body, "");
+	reply__free(&r);
+
+	/* larger than the ignored-body limit, within the kept-body one */
+	assert_true(asprintf(&file, "%s/kept", tmpdir) >= 0);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	for (i = 0; i < HTTP_MAX_BODY_BYTES * 2; i++)
+		fputc('a' + i % 26, f);
+	assert_int_equal(fclose(f), 0);
+	curl(&r, "-H 'Transfer-Encoding: chunked' --data-binary @%s '%s/echo'", file, fx->base);
+	assert_int_equal(r.code, 200);
+	assert_int_equal(strlen(r.body), HTTP_MAX_BODY_BYTES * 2);
+	assert_memory_equal(r.body + 26 * 1000, "abcdefghij", 10);
+	reply__free(&r);
+
+	f = fopen(file, "w");
+	assert_non_null(f);
+	for (i = 0; i < HTTP_MAX_KEPT_BODY_BYTES + 1; i++)
+		fputc('x', f);
+	assert_int_equal(fclose(f), 0);
+	curl(&r, "-H 'Expect:' --data-binary @%s '%s/echo'", file, fx->base);
+	assert_json_error(&r, 413);
+	reply__free(&r);
+	curl(&r, "-H 'Transfer-Encoding: chunked' --data-binary @%s '%s/echo'", file, fx->base);
+	assert_json_error(&r, 413);
+	reply__free(&r);
+	unlink(file);
+	free(file);
 	fixture__stop(fx);
 }
 
@@ -783,6 +929,9 @@ int main(void)
 	    cmocka_unit_test(test_ok),
 	    cmocka_unit_test(test_not_found_and_method),
 	    cmocka_unit_test(test_auth),
+	    cmocka_unit_test(test_basic_decode),
+	    cmocka_unit_test(test_auth_basic),
+	    cmocka_unit_test(test_kept_body),
 	    cmocka_unit_test(test_rate_limit),
 	    cmocka_unit_test(test_long_cap),
 	    cmocka_unit_test(test_stop_in_flight),

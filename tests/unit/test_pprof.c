@@ -530,6 +530,47 @@ static void test_check_valid(void **state)
 	decoded_free(d);
 }
 
+/*
+ * has_functions / has_filenames / has_line_numbers hold only when every
+ * location of the mapping has it: pprof never asks about the rest otherwise.
+ */
+static void test_mapping_flags_exact(void **state)
+{
+	static const struct profile_value_type t[] = {{"samples", "count"}};
+	struct profile *p = profile__new(t, 1, 0);
+	struct decoded *d;
+	uint32_t all, part, nodwarf, f_src, f_bin, f_bin2;
+
+	(void)state;
+	assert_non_null(p);
+	all = profile__mapping(p, 0x1000, 0x2000, 0, "/bin/all", "");
+	part = profile__mapping(p, 0x3000, 0x4000, 0, "/bin/part", "");
+	nodwarf = profile__mapping(p, 0x5000, 0x6000, 0, "/bin/nodwarf", "");
+	profile__mapping(p, 0x7000, 0x8000, 0, "/bin/unused", "");
+	f_src = profile__function(p, "f", "f", "/src/f.c");
+	f_bin = profile__function(p, "g", "g", "/bin/nodwarf");
+	f_bin2 = profile__function(p, "h", "h", "/bin/part");
+	assert_true(profile__location(p, all, 0x1100, f_src, 3));
+	assert_true(profile__location(p, all, 0x1200, f_src, 4));
+	assert_true(profile__location(p, part, 0x3100, f_bin2, 0));
+	assert_true(profile__location(p, part, 0x3200, 0, 0));
+	assert_true(profile__location(p, nodwarf, 0x5100, f_bin, 0));
+	assert_true(profile__location(p, nodwarf, 0x5200, f_src, 7));
+	d = encode_decode(p);
+	assert_int_equal(d->n_mappings, 4);
+	/* f[7..9]: has_functions, has_filenames, has_line_numbers */
+	assert_true(d->mappings[0].f[7] == 1 && d->mappings[0].f[8] == 1 && d->mappings[0].f[9] == 1);
+	assert_true(d->mappings[1].f[7] == 0 && d->mappings[1].f[8] == 0 && d->mappings[1].f[9] == 0);
+	/* named from the symbol table only: the binary's path is not a source file */
+	assert_true(d->mappings[2].f[7] == 1 && d->mappings[2].f[8] == 0 && d->mappings[2].f[9] == 0);
+	assert_true(d->mappings[3].f[7] == 0 && d->mappings[3].f[8] == 0 && d->mappings[3].f[9] == 0);
+	assert_false(profile__mapping_by_id(p, part)->has_functions);
+	assert_true(profile__mapping_by_id(p, nodwarf)->has_functions);
+	assert_false(profile__mapping_by_id(p, nodwarf)->has_line_numbers);
+	decoded_free(d);
+	profile__free(p);
+}
+
 static void test_negative_and_empty(void **state)
 {
 	static const struct profile_value_type t[] = {{"inuse_space", "bytes"}};
@@ -695,6 +736,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_samples, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_valid, setup, teardown),
+	    cmocka_unit_test(test_mapping_flags_exact),
 	    cmocka_unit_test(test_negative_and_empty),
 	    cmocka_unit_test_setup_teardown(test_gzip_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_file, setup, teardown),

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -366,17 +367,37 @@ static void test_chroot(void **state)
 /*
  * The binary and its debug file exist only in the child's mount namespace
  * (a tmpfs mounted there): symbols come through /proc/PID/root.
+ * unshare -m makes every mount private from "/" down, which fails with
+ * EINVAL ("cannot change root filesystem propagation") where "/" is not a
+ * mount point, as in a plain chroot: there the propagation is left as it
+ * is, and the access() check below still proves the tmpfs stayed private.
  */
+/* readlink of /proc/PID/root into buf, "" for "/". */
+static char *proc_root(int pid, char *buf)
+{
+	char link[32];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", pid);
+	n = readlink(link, buf, PATH_MAX - 1);
+	assert_true(n > 0);
+	buf[n == 1 ? 0 : n] = '\0';
+	return buf;
+}
+
 static void test_mount_namespace(void **state)
 {
-	char script[512], path[128];
-	char *argv[] = {"/usr/bin/unshare", "-m", "sh", "-c", script, NULL};
+	char script[512], path[128], root[PATH_MAX + 128];
+	char *argv[] = {"/bin/sh", "-c",
+			"if unshare -m true 2>/dev/null; then exec unshare -m sh -c \"$0\"; "
+			"else exec unshare -m --propagation unchanged sh -c \"$0\"; fi",
+			script, NULL};
 	struct symbolizer *s;
 	struct sym_result r;
 	struct child c;
 
 	(void)state;
-	if (geteuid() != 0 || access(argv[0], X_OK))
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK))
 		skip();
 	snprintf(script, sizeof(script),
 		 "mount -t tmpfs none %s/mnt && cp %s/nsbin/* %s/mnt/ && exec %s/mnt/fixture", tmp,
@@ -388,7 +409,8 @@ static void test_mount_namespace(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(symbolizer__add_pid(s, c.pid), 0);
 	assert_int_equal(symbolizer__user(s, c.pid, c.beta + 1, &r), 0);
-	assert_string_equal(r.map_path, path);
+	/* maps prefixes the child's root where ours cannot see it (a chroot) */
+	assert_string_equal(r.map_path, strcat(proc_root(c.pid, root), path));
 	assert_non_null(r.func);
 	assert_string_equal(r.func, "fx_beta");
 	assert_non_null(r.src_file);
@@ -584,6 +606,43 @@ static void test_perf_map(void **state)
 }
 
 /*
+ * A FIFO as /tmp/perf-PID.map: fopen() blocked the agent forever. Now it is
+ * refused at once and counted once, not again at every re-read of the maps.
+ */
+static void test_perf_map_fifo(void **state)
+{
+	struct symbolizer_stats before, after;
+	struct symbolizer *s;
+	struct sym_result r;
+	char path[64];
+	uint8_t *code;
+
+	(void)state;
+	code = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(code != MAP_FAILED);
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	s = symbolizer__new(NULL);
+	assert_non_null(s);
+	symbolizer__stats(s, &before);
+	alarm(20);
+	assert_int_equal(symbolizer__add_pid(s, getpid()), 0);
+	assert_int_equal(symbolizer__refresh_pid(s, getpid()), 0);
+	assert_int_equal(symbolizer__user(s, getpid(), (uintptr_t)code + 8, &r), 0);
+	alarm(0);
+	assert_null(r.func);
+	symbolizer__stats(s, &after);
+	assert_int_equal(after.files_refused_by[SAFEFILE_NOT_REGULAR] -
+			     before.files_refused_by[SAFEFILE_NOT_REGULAR],
+			 1);
+	assert_non_null(strstr(after.last_refused, "map: not a regular file"));
+	unlink(path);
+	symbolizer__free(s);
+	munmap(code, 4096);
+}
+
+/*
  * Code mapped after the capture (dlopen, or ld.so's libraries right after
  * exec) resolves: the symbolizer re-reads the maps instead of answering
  * -ENOENT until some notice arrives.
@@ -636,6 +695,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_self, test_teardown),
 	    cmocka_unit_test_teardown(test_vdso, test_teardown),
 	    cmocka_unit_test_teardown(test_perf_map, test_teardown),
+	    cmocka_unit_test_teardown(test_perf_map_fifo, test_teardown),
 	    cmocka_unit_test_teardown(test_mapped_later, test_teardown),
 	    cmocka_unit_test_teardown(test_null_safe, test_teardown),
 	};

@@ -3,7 +3,11 @@
  * The table compiler against fixtures built here: an assembly function with
  * a known prologue/epilogue (exact rows at exact offsets), a C function
  * that needs rbp as its frame register, the linker's PLT rows, _start's
- * outermost-frame row and glibc's signal trampoline.
+ * outermost-frame row and glibc's signal trampoline; the same rows as the
+ * libdw-based compiler it replaced on system binaries; and hostile CFI
+ * (issue 16): rules for registers x86-64 does not have, FDEs of many rows,
+ * deep state stacks, budgets. Work is asserted by counting the DW_CFA
+ * instructions interpreted, never by time.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +23,7 @@
 
 #include "symbolizer/elfsym.h"
 #include "unwind/cfi.h"
+#include "unwind_cfi_ref.h"
 
 /* fx_frame: push rbp (1 byte); mov rsp,rbp (3); nop (1); pop rbp (1); ret. */
 static const char asm_src[] = "	.text\n"
@@ -287,12 +292,277 @@ static void test_no_cfi(void **state)
 	cfi_rows__free(NULL);
 }
 
+/* Old and new compilers agree, row for row, on a well-formed binary. */
+static void expect_same_as_libdw(const char *path)
+{
+	struct cfi_rows ref = { 0 };
+	struct fixture fx;
+
+	open_fixture(path, &fx);
+	assert_int_equal(ref_compile(fx.elf, &ref), 0);
+	assert_int_equal(fx.rows.n, ref.n);
+	assert_memory_equal(fx.rows.rows, ref.rows, ref.n * sizeof(*ref.rows));
+	assert_int_equal(fx.rows.rejected, 0);
+	/* One pass: a few instructions per row, not a program run per row. */
+	assert_true(fx.rows.ops <= 4 * fx.rows.n + 64);
+	cfi_rows__free(&ref);
+	close_fixture(&fx);
+}
+
+static void test_same_rows_as_libdw(void **state)
+{
+	const char *sys[] = { "/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/python3.11",
+			      "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+			      "/lib64/ld-linux-x86-64.so.2" };
+
+	(void)state;
+	expect_same_as_libdw(bin);
+	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+		if (!access(sys[i], R_OK))
+			expect_same_as_libdw(sys[i]);
+}
+
+/*
+ * Hostile fixtures: shared objects built from assembly. ok_before and
+ * ok_after are ordinary functions around hostile, whose FDE gets `rows`
+ * rows (alternating CFA rsp+16 / rsp+8, one per nop) and then `rule`.
+ */
+static void build_so(const char *name, const char *rule, int rows, char *out, size_t size)
+{
+	static const char ok_fn[] = "	.globl %s\n"
+				    "	.type %s,@function\n"
+				    "%s:\n"
+				    "	.cfi_startproc\n"
+				    "	push %%rbp\n"
+				    "	.cfi_def_cfa_offset 16\n"
+				    "	.cfi_offset %%rbp, -16\n"
+				    "	pop %%rbp\n"
+				    "	.cfi_def_cfa_offset 8\n"
+				    "	.cfi_restore %%rbp\n"
+				    "	ret\n"
+				    "	.cfi_endproc\n"
+				    "	.size %s, .-%s\n";
+	char path[128], cmd[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.S", tmp, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "	.text\n");
+	fprintf(f, ok_fn, "ok_before", "ok_before", "ok_before", "ok_before", "ok_before");
+	fprintf(f,
+		"	.globl hostile\n	.type hostile,@function\nhostile:\n	.cfi_startproc\n"
+		"	.rept %d\n	nop\n	.cfi_adjust_cfa_offset 8\n	nop\n"
+		"	.cfi_adjust_cfa_offset -8\n	.endr\n%s\n	nop\n	ret\n	.cfi_endproc\n"
+		"	.size hostile, .-hostile\n",
+		rows / 2, rule);
+	fprintf(f, ok_fn, "ok_after", "ok_after", "ok_after", "ok_after", "ok_after");
+	fprintf(f, "	.section .note.GNU-stack,\"\",@progbits\n");
+	assert_int_equal(fclose(f), 0);
+	snprintf(out, size, "%s/%s.so", tmp, name);
+	snprintf(cmd, sizeof(cmd), "gcc -shared -nostdlib -o %s %s 2>&1", out, path);
+	assert_int_equal(run(cmd), 0);
+}
+
+/* Rows inside [from, to). */
+static size_t rows_in(const struct cfi_rows *r, uint64_t from, uint64_t to)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		n += r->rows[i].pc >= from && r->rows[i].pc < to;
+	return n;
+}
+
+/* The neighbours keep their rows; hostile is one gap row; the work is bounded. */
+static void expect_refused(const char *so, int rows)
+{
+	struct fixture fx;
+	uint64_t h, before, after;
+
+	open_fixture(so, &fx);
+	h = sym_addr(so, "hostile");
+	before = sym_addr(so, "ok_before");
+	after = sym_addr(so, "ok_after");
+	assert_true(h && before && after);
+	assert_int_equal(fx.rows.rejected, 1);
+	expect_row(&fx.rows, before, UNWIND_CFA_RSP, 8, UNWIND_RBP_SAME, 0);
+	expect_row(&fx.rows, before + 1, UNWIND_CFA_RSP, 16, UNWIND_RBP_CFA, -16);
+	expect_row(&fx.rows, after + 1, UNWIND_CFA_RSP, 16, UNWIND_RBP_CFA, -16);
+	for (uint64_t pc = h; pc < after; pc++)
+		assert_int_equal(cfi_rows__find(&fx.rows, pc)->cfa_type, UNWIND_CFA_INVALID);
+	assert_int_equal(rows_in(&fx.rows, h, after), 1);
+	/* The FDE's instructions once, the CIE's once per use: no register array. */
+	assert_true(fx.rows.ops <= (uint64_t)2 * rows + 64);
+	close_fixture(&fx);
+}
+
+/* Issue 16: `.cfi_undefined 200000000`, one row (libdw: 1.5 GB, 4 s). */
+static void test_huge_register_undefined(void **state)
+{
+	char so[128];
+
+	(void)state;
+	build_so("undef1", "	.cfi_undefined 200000000", 0, so, sizeof(so));
+	expect_refused(so, 0);
+}
+
+/* Issue 16: the same after 32 rows (libdw: 47 s, the rule re-run per row). */
+static void test_huge_register_32_rows(void **state)
+{
+	char so[128];
+
+	(void)state;
+	build_so("undef32", "	.cfi_undefined 200000000", 32, so, sizeof(so));
+	expect_refused(so, 32);
+}
+
+/* Issue 16: DW_CFA_expression on register 211812270 (ULEB128 ae ff ff 64), DW_OP_nop. */
+static void test_huge_register_expression(void **state)
+{
+	char so[128];
+
+	(void)state;
+	build_so("expr", "	.cfi_escape 0x10, 0xae, 0xff, 0xff, 0x64, 0x01, 0x96", 32, so,
+		 sizeof(so));
+	expect_refused(so, 32);
+}
+
+/* Both registers of DW_CFA_register are checked; so is the CFA's. */
+static void test_huge_register_other_rules(void **state)
+{
+	char so[128];
+
+	(void)state;
+	build_so("reg2", "	.cfi_register %rbp, 300", 4, so, sizeof(so));
+	expect_refused(so, 4);
+	build_so("cfareg", "	.cfi_def_cfa_register 4000", 4, so, sizeof(so));
+	expect_refused(so, 4);
+	build_so("offreg", "	.cfi_offset 128, -16", 4, so, sizeof(so));
+	expect_refused(so, 4);
+}
+
+/* 127 is the last register x86-64 may name: a rule for it is accepted. */
+static void test_register_127_accepted(void **state)
+{
+	struct fixture fx;
+	char so[128];
+	uint64_t h;
+
+	(void)state;
+	build_so("reg127", "	.cfi_undefined 127", 4, so, sizeof(so));
+	open_fixture(so, &fx);
+	h = sym_addr(so, "hostile");
+	assert_int_equal(fx.rows.rejected, 0);
+	expect_row(&fx.rows, h, UNWIND_CFA_RSP, 8, UNWIND_RBP_SAME, 0);
+	expect_row(&fx.rows, h + 1, UNWIND_CFA_RSP, 16, UNWIND_RBP_SAME, 0);
+	expect_row(&fx.rows, h + 2, UNWIND_CFA_RSP, 8, UNWIND_RBP_SAME, 0);
+	close_fixture(&fx);
+}
+
+/* An FDE of n rows: its rows and the instructions interpreted to make them. */
+static void many_rows(int n, size_t *rows, uint64_t *ops)
+{
+	struct fixture fx;
+	char so[128], name[32];
+	uint64_t h, after;
+
+	snprintf(name, sizeof(name), "rows%d", n);
+	build_so(name, "", n, so, sizeof(so));
+	open_fixture(so, &fx);
+	h = sym_addr(so, "hostile");
+	after = sym_addr(so, "ok_after");
+	*rows = rows_in(&fx.rows, h, after);
+	*ops = fx.rows.ops;
+	assert_int_equal(fx.rows.rejected, 0);
+	assert_int_equal(cfi_rows__find(&fx.rows, h + n - 1)->cfa_off, 16);
+	assert_int_equal(cfi_rows__find(&fx.rows, h + n)->cfa_off, 8);
+	close_fixture(&fx);
+}
+
+/* Issue 16: 16 k rows took 0.25 s and 64 k rows 5.3 s; the work must grow 4x, not 16x. */
+static void test_rows_linear(void **state)
+{
+	size_t r16, r64;
+	uint64_t o16, o64;
+
+	(void)state;
+	many_rows(16384, &r16, &o16);
+	many_rows(65536, &r64, &o64);
+	/* One per nop; the entry's rule (rsp+8) merges with ok_before's last row. */
+	assert_int_equal(r16, 16384);
+	assert_int_equal(r64, 65536);
+	assert_true(o16 <= 2 * 16384 + 64); /* advance + def_cfa_offset per row */
+	assert_true(o64 <= 2 * 65536 + 64);
+	assert_true(o64 <= 4 * o16 + 64);
+}
+
+static void test_budget(void **state)
+{
+	struct cfi_budget rows_cap = { .max_rows = 1000, .max_ops = 1 << 20, .max_cpu_ns = ~0ULL };
+	struct cfi_budget ops_cap = { .max_rows = 1 << 20, .max_ops = 1000, .max_cpu_ns = ~0ULL };
+	struct cfi_budget cpu_cap = { .max_rows = 1 << 20, .max_ops = 1 << 20, .max_cpu_ns = 0 };
+	struct cfi_rows rows = { 0 };
+	char so[128];
+	Elf *elf;
+	int fd;
+
+	(void)state;
+	build_so("budget", "", 4096, so, sizeof(so));
+	fd = open(so, O_RDONLY);
+	assert_true(fd >= 0);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	assert_non_null(elf);
+	assert_int_equal(cfi__compile_budget(elf, &rows_cap, &rows), -E2BIG);
+	assert_int_equal(rows.n, 0);
+	assert_null(rows.rows);
+	cfi_rows__free(&rows);
+	assert_int_equal(cfi__compile_budget(elf, &ops_cap, &rows), -E2BIG);
+	assert_int_equal(rows.n, 0);
+	assert_true(rows.ops <= 1001); /* stopped at the cap */
+	cfi_rows__free(&rows);
+	/* CPU time is read every 4096 instructions: a zero allowance stops at the first look. */
+	assert_int_equal(cfi__compile_budget(elf, &cpu_cap, &rows), -E2BIG);
+	assert_int_equal(rows.ops, 4096);
+	cfi_rows__free(&rows);
+	assert_int_equal(cfi__compile(elf, &rows), 0);
+	assert_true(rows.n > 4096);
+	cfi_rows__free(&rows);
+	elf_end(elf);
+	close(fd);
+}
+
+/* remember_state nested past 16 deep, restore_state with nothing remembered. */
+static void test_state_stack(void **state)
+{
+	char rule[1024], so[128];
+	size_t at = 0;
+
+	(void)state;
+	for (int i = 0; i < 17; i++)
+		at += snprintf(rule + at, sizeof(rule) - at, "	.cfi_remember_state\n");
+	build_so("deep", rule, 4, so, sizeof(so));
+	expect_refused(so, 4);
+	/* gas refuses .cfi_restore_state here: the raw DW_CFA_restore_state. */
+	build_so("underflow", "	.cfi_escape 0x0b", 4, so, sizeof(so));
+	expect_refused(so, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prologue_epilogue), cmocka_unit_test(test_rbp_frame_register),
 		cmocka_unit_test(test_plt),		  cmocka_unit_test(test_entry_is_outermost),
 		cmocka_unit_test(test_libc_signal_frame), cmocka_unit_test(test_no_cfi),
+		cmocka_unit_test(test_same_rows_as_libdw),
+		cmocka_unit_test(test_huge_register_undefined),
+		cmocka_unit_test(test_huge_register_32_rows),
+		cmocka_unit_test(test_huge_register_expression),
+		cmocka_unit_test(test_huge_register_other_rules),
+		cmocka_unit_test(test_register_127_accepted),
+		cmocka_unit_test(test_rows_linear),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_state_stack),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

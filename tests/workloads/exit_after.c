@@ -1,8 +1,13 @@
 // exit_after: burns CPU in exit_after_burn for MS milliseconds (default 1000)
 // of wall time, then exits. Used for "a PID exits during recording".
-// Usage: exit_after [MS]
+// Usage: exit_after [MS] [usr1]
+// With "usr1" it first waits for SIGUSR1 (sent once the profiler samples),
+// so the MS ms it then burns are all under the profiler however long that
+// took to start.
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static volatile uint64_t sink;
@@ -30,6 +35,16 @@ __attribute__((noinline)) void exiting_burn(uint64_t ns)
 int main(int argc, char **argv)
 {
 	long ms = argc > 1 ? atol(argv[1]) : 1000;
+
+	if (argc > 2 && !strcmp(argv[2], "usr1")) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		sigwait(&set, &sig);
+	}
 	exiting_burn((uint64_t)ms * 1000000ull);
 	return 0;
 }

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * C++ heap workload: heap_cxx [live_mib] [wait_s]. keep_objects() keeps
+ * C++ heap workload: heap_cxx [live_mib] [wait_s]. Waits until a profiler's
+ * probes are in malloc and free (at most wait_s s), then keep_objects() keeps
  * live_mib MiB in 1 MiB vectors made with new; churn_objects() news and
  * deletes small objects until killed.
  */
 #include <cstdlib>
 #include <unistd.h>
 #include <vector>
+
+#include "probed.h"
 
 struct Block {
 	char data[1 << 20];
@@ -36,7 +39,9 @@ int main(int argc, char **argv)
 {
 	int mib = argc > 1 ? atoi(argv[1]) : 32;
 
-	sleep(argc > 2 ? atoi(argv[2]) : 1);
+	void *fns[] = { (void *)malloc, (void *)free };
+
+	wait_probed(fns, 2, argc > 2 ? atoi(argv[2]) : 1);
 	auto *v = keep_objects(mib);
 	for (;;) {
 		churn_objects();

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Heap workload with known allocations, for the heap profile tests.
- *   heap_work [churn_mib] [live_mib] [seconds]
+ *   heap_work [churn_mib] [live_mib] [seconds] [wait_s]
+ * It first waits until a profiler's probes are in malloc and free, at most
+ * wait_s seconds (default 1; tests that attach give a generous bound). Then
  * keep_live() holds live_mib MiB in 1 MiB blocks (default 64) for the whole
  * run; churn() pushes churn_mib MiB (default 1024) through malloc/free in
  * 64 KiB blocks, spread over the run, then both wait until killed (or until
@@ -13,12 +15,15 @@
  *            budget), prints "alone_ns A paced_ns P pairs N" (thread CPU ns
  *            per pair), then storms
  *   calloc   the live set via calloc/realloc/posix_memalign instead
+ *   exit     exits after the churn (the live set never freed)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "probed.h"
 
 #define MIB (1024 * 1024)
 #define CHURN_BLOCK (64 * 1024)
@@ -132,8 +137,9 @@ int main(int argc, char **argv)
 
 	double alone_ns = mode && !strcmp(mode, "paced") ? pairs_cpu_ns(100000) : 0;
 
-	/* Wait for the profiler to attach: it sends SIGCONT, or a second passes. */
-	sleep(argc > 4 ? atoi(argv[4]) : 1);
+	void *fns[] = { (void *)malloc, (void *)free };
+
+	wait_probed(fns, 2, argc > 4 ? atoi(argv[4]) : 1);
 	if (mode && !strcmp(mode, "paced"))
 		paced(alone_ns, seconds);
 	if (mode && (!strcmp(mode, "storm") || !strcmp(mode, "paced")))
@@ -147,6 +153,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	churn(churn_mib, seconds > 1 ? seconds - 1 : 1);
 	sink = live;
+	/* Every allocation made: a recording of this command can end. */
+	if (mode && !strcmp(mode, "exit"))
+		return 0;
 	/* A target that becomes another program: the profiler must let go of it. */
 	if (mode && !strcmp(mode, "exec"))
 		execl("/bin/sleep", "sleep", "30", (char *)NULL);

@@ -77,7 +77,9 @@ static int attach_uretprobes(struct heap_tracker *t, struct heap_proc *p)
 		const struct heap_func *f = &p->bin.funcs[i];
 
 		err = attach_one(t, p, f, false);
-		if (!err && f->fn != HEAP_FN_FREE)
+		/* Frees and the library's hooks need nothing at the return. */
+		if (!err && f->fn != HEAP_FN_FREE && f->fn != HEAP_FN_HOOK_ALLOC &&
+		    f->fn != HEAP_FN_HOOK_FREE)
 			err = attach_one(t, p, f, true);
 	}
 	return err;
@@ -152,6 +154,9 @@ static void stop_proc(struct heap_tracker *t, struct heap_proc *p, const char *w
 	if (!p->alive)
 		return;
 	heap_proc__detach(p);
+	/* The library stops sampling for us (best effort: it may be gone). */
+	if (p->bin.kind == HEAP_ALLOC_SAMPLER)
+		heap_preload__set_state(p->pid, &p->bin, t->opts.sample_bytes, 0);
 	read_counters(t, p->pid, &p->counters);
 	bpf_map__delete_elem(t->skel->maps.targets, &p->pid, sizeof(p->pid), 0);
 	heap_proc__purge_live(t, p->pid);
@@ -553,6 +558,9 @@ static void proc_costs(const struct heap_tracker *t, struct heap_proc *p)
 	p->cost.sampled_ns = c->sampled_ns + alloc_x;
 	p->cost.free_ns = c->free_ns + free_x;
 	p->cost.free_tracked_ns = c->free_tracked_ns + free_x;
+	/* The library's hooks see sampled calls only, and a hook has no return trap. */
+	if (p->bin.kind == HEAP_ALLOC_SAMPLER && c->sampled_ns > c->emulated_ns)
+		p->cost.sampled_ns = c->sampled_ns - c->emulated_ns;
 }
 
 static void read_comm(uint32_t pid, char *comm, size_t len)
@@ -586,7 +594,7 @@ static struct heap_proc *new_proc(struct heap_tracker *t, uint32_t pid, int *err
 	/* Backdated so the first measurement comes GOV_FIRST_NS after attaching. */
 	p->period_start = clock_ns(CLOCK_MONOTONIC) - GOV_PERIOD_NS + GOV_FIRST_NS;
 	read_comm(pid, p->comm, sizeof(p->comm));
-	*err = heap_alloc__detect(pid, &p->bin);
+	*err = heap_alloc__detect(pid, t->opts.mode, &p->bin);
 	if (*err) {
 		free(p);
 		return NULL;
@@ -612,6 +620,19 @@ static int start_proc(struct heap_tracker *t, struct heap_proc *p)
 	pipeline__on_pid(t->pl, p->pid, 1 /* PID_EVENT_NEW */);
 	heap_stacks__add_pid(t, p->pid);
 	err = heap_proc__attach(t, p);
+	/*
+	 * Hooks: our rate and the flag into the library's state. A library not
+	 * initialized yet (-EPROTO: a command just exec'd) samples at the rate
+	 * record put in its environment.
+	 */
+	if (!err && p->bin.kind == HEAP_ALLOC_SAMPLER) {
+		err = heap_preload__set_state(p->pid, &p->bin, t->opts.sample_bytes,
+					      (uint32_t)getpid());
+		if (err == -EPROTO)
+			err = 0;
+		if (err)
+			heap_proc__detach(p);
+	}
 	if (err) {
 		bpf_map__delete_elem(t->skel->maps.targets, &p->pid, sizeof(p->pid), 0);
 		return err;
@@ -814,7 +835,9 @@ void heap_tracker__print_summary(struct heap_tracker *t, FILE *f)
 		    " calls, %" PRIu64 " sampled, %" PRIu64 " frees (%" PRIu64
 		    " of sampled blocks); in use %.1f MiB, allocated %.1f MiB (estimates)%s%s\n",
 		    p->pid, heap_alloc__name(p->bin.kind), p->bin.path, p->bin.n_funcs,
-		    p->sessions ? "uprobe sessions" : "uprobes + uretprobes",
+		    p->bin.kind == HEAP_ALLOC_SAMPLER ? "hooks, sampled in-process"
+		    : p->sessions			  ? "uprobe sessions"
+							  : "uprobes + uretprobes",
 		    (uint64_t)p->counters.calls, (uint64_t)p->counters.sampled,
 		    (uint64_t)p->counters.frees, (uint64_t)p->counters.frees_tracked,
 		    s.inuse_bytes_est / 1048576.0, s.alloc_bytes_est / 1048576.0,

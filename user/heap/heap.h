@@ -28,8 +28,20 @@ enum heap_value {
 	HEAP_N_VALUES,
 };
 
+/*
+ * Where the probes go: auto uses libbpfprof-heap.so's hooks where a target
+ * has it loaded, allocator uprobes elsewhere; preload only the hooks
+ * (add_pid gives -ENOENT without the library); uprobe never the hooks.
+ */
+enum heap_mode {
+	HEAP_MODE_AUTO = 0,
+	HEAP_MODE_PRELOAD,
+	HEAP_MODE_UPROBE,
+};
+
 struct heap_opts {
 	uint64_t sample_bytes;	   /* Poisson mean R in bytes; 1: every allocation; 0: 512 KiB */
+	enum heap_mode mode;
 	double budget_cpu_percent; /* governor budget per target, % of one CPU; 0: 2 */
 	uint32_t max_live;	   /* live sampled allocations tracked (all PIDs); 0: 262144 */
 	uint32_t max_pids;	   /* watched PIDs; 0: 64 */
@@ -53,6 +65,7 @@ enum heap_allocator {
 	HEAP_ALLOC_TCMALLOC,
 	HEAP_ALLOC_MIMALLOC,
 	HEAP_ALLOC_STATIC, /* malloc defined inside a statically linked executable */
+	HEAP_ALLOC_SAMPLER, /* libbpfprof-heap.so: probes on its hooks, sampled in-process */
 };
 
 /* Projected ns per allocator call, by kind, on one target's probes. */
@@ -130,9 +143,23 @@ int heap_tracker__add_to_profile(struct heap_tracker *t, uint32_t pid, struct pr
 void heap_tracker__write_metrics(struct heap_tracker *t, FILE *f);
 /* One line per PID for record's summary: allocator, probes, governor, drops. */
 void heap_tracker__print_summary(struct heap_tracker *t, FILE *f);
-/* "glibc", "jemalloc", "tcmalloc", "mimalloc", "static", "unknown". */
+/* "glibc", "jemalloc", "tcmalloc", "mimalloc", "static", "libbpfprof-heap", "unknown". */
 const char *heap_allocator__name(enum heap_allocator kind);
 /* The sampling rate in effect (bytes). */
 uint64_t heap_tracker__rate(const struct heap_tracker *t);
+/* "auto", "preload", "uprobe"; heap_mode__parse: 0 or -EINVAL. */
+const char *heap_mode__name(enum heap_mode m);
+int heap_mode__parse(const char *s, enum heap_mode *out);
+/*
+ * libbpfprof-heap.so for a command to preload: $BPFPROF_HEAP_LIB, else next
+ * to our executable, or in ../lib/bpfprof/. 0 with path, or -ENOENT.
+ */
+int heap_preload__lib_path(char *path, size_t len);
+/*
+ * Can a program be started with the library preloaded? Dynamically linked
+ * against glibc's loader (PT_INTERP ld-linux*): 0; static or another libc:
+ * -ENOEXEC with why filled; -errno when it cannot be read.
+ */
+int heap_preload__check_exe(const char *path, char *why, size_t len);
 
 #endif

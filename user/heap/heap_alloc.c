@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "heap/heap_int.h"
+#include "util/safefile.h"
 
 #define MAPS_MAX_BYTES (4 << 20)
 #define CODE_PEEK      64
@@ -90,6 +91,8 @@ const char *heap_alloc__name(enum heap_allocator kind)
 		return "mimalloc";
 	case HEAP_ALLOC_STATIC:
 		return "static";
+	case HEAP_ALLOC_SAMPLER:
+		return "libbpfprof-heap";
 	default:
 		return "unknown";
 	}
@@ -106,6 +109,8 @@ enum heap_allocator heap_alloc__kind_of_path(const char *path, bool is_exe)
 {
 	const char *b = base_name(path);
 
+	if (!strncmp(b, "libbpfprof-heap", 15))
+		return HEAP_ALLOC_SAMPLER;
 	if (strstr(b, "jemalloc"))
 		return HEAP_ALLOC_JEMALLOC;
 	if (strstr(b, "tcmalloc"))
@@ -190,12 +195,29 @@ struct elf_file {
 	Elf *elf;
 };
 
-static int elf_file__open(const char *path, struct elf_file *ef)
+/* The largest allocator binary we read symbols from. */
+#define ALLOC_BIN_MAX_BYTES (4ull << 30)
+
+/*
+ * Opens path as process pid sees it, resolved inside its root: a user's
+ * symlink cannot lead us out of it, and only a regular file under the cap
+ * opens (a FIFO or device would block or feed us forever).
+ */
+static int elf_file__open(uint32_t pid, const char *path, struct elf_file *ef)
 {
+	char root[32];
+	int root_fd, err;
+
 	ef->elf = NULL;
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ef->fd < 0)
+	ef->fd = -1;
+	snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", pid);
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
 		return -errno;
+	err = safefile__open(root_fd, path, SAFEFILE_IN_ROOT, ALLOC_BIN_MAX_BYTES, &ef->fd, NULL);
+	close(root_fd);
+	if (err)
+		return err;
 	elf_version(EV_CURRENT);
 	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
 	if (!ef->elf) {
@@ -273,13 +295,11 @@ static int vaddr_to_off(Elf *elf, uint64_t vaddr, uint64_t *off)
 
 static bool defines_malloc(const char *path, void *ctx)
 {
-	char full[PATH_MAX + 32];
 	struct elf_file ef;
 	uint64_t v;
 	bool yes;
 
-	snprintf(full, sizeof(full), "/proc/%" PRIu32 "/root%s", *(uint32_t *)ctx, path);
-	if (elf_file__open(full, &ef))
+	if (elf_file__open(*(uint32_t *)ctx, path, &ef))
 		return false;
 	yes = !elf_func_addr(ef.elf, "malloc", &v) && !elf_func_addr(ef.elf, "free", &v);
 	elf_file__close(&ef);
@@ -299,10 +319,12 @@ int heap_fn__n_args(enum heap_fn fn)
 	switch (fn) {
 	case HEAP_FN_MALLOC:
 	case HEAP_FN_FREE:
+	case HEAP_FN_HOOK_FREE:
 		return 1;
 	case HEAP_FN_CALLOC:
 	case HEAP_FN_REALLOC:
 	case HEAP_FN_MEMALIGN:
+	case HEAP_FN_HOOK_ALLOC:
 		return 2;
 	default:
 		return 3; /* reallocarray, posix_memalign */
@@ -363,17 +385,26 @@ static bool place(Elf *elf, struct heap_func *f, int fd, uint64_t vaddr)
 	return true;
 }
 
-static int resolve_funcs(struct heap_alloc_bin *b)
+/* libbpfprof-heap.so: only its hooks (names in user/heapsampler/heapsampler.h). */
+static const struct fn_name hook_names[] = {
+    {"bpfprof_heap_alloc", HEAP_FN_HOOK_ALLOC, false},
+    {"bpfprof_heap_free", HEAP_FN_HOOK_FREE, false},
+};
+
+static int resolve_funcs(uint32_t pid, struct heap_alloc_bin *b)
 {
+	bool hooks = b->kind == HEAP_ALLOC_SAMPLER;
+	const struct fn_name *names = hooks ? hook_names : fn_names;
+	size_t n_names = hooks ? sizeof(hook_names) / sizeof(hook_names[0]) : N_FN_NAMES;
 	struct elf_file ef;
 	uint64_t vaddr, off;
-	int err = elf_file__open(b->access, &ef);
+	int err = elf_file__open(pid, b->path, &ef);
 
 	if (err)
 		return err;
 	b->n_funcs = 0;
-	for (size_t i = 0; i < N_FN_NAMES; i++) {
-		const struct fn_name *fnn = &fn_names[i];
+	for (size_t i = 0; i < n_names; i++) {
+		const struct fn_name *fnn = &names[i];
 
 		if (fnn->cxx && b->kind == HEAP_ALLOC_GLIBC)
 			continue; /* libstdc++'s operator new calls malloc */
@@ -391,6 +422,8 @@ static int resolve_funcs(struct heap_alloc_bin *b)
 			b->n_funcs++;
 	}
 	elf_file__close(&ef);
+	if (hooks && b->n_funcs != 2)
+		return -ENOENT;
 	return b->n_funcs ? 0 : -ENOENT;
 }
 
@@ -429,21 +462,41 @@ static void exe_path(uint32_t pid, char *buf, size_t len)
 		buf[0] = 0;
 }
 
-int heap_alloc__detect(uint32_t pid, struct heap_alloc_bin *out)
+static bool defines_hook(const char *path, void *ctx)
+{
+	struct elf_file ef;
+	uint64_t v;
+	bool yes;
+
+	if (elf_file__open(*(uint32_t *)ctx, path, &ef))
+		return false;
+	yes = !elf_func_addr(ef.elf, hook_names[0].name, &v);
+	elf_file__close(&ef);
+	return yes;
+}
+
+int heap_alloc__detect(uint32_t pid, enum heap_mode mode, struct heap_alloc_bin *out)
 {
 	char exe[PATH_MAX];
 	char *maps = read_maps(pid);
-	int err;
+	int err = -ENOENT;
 
 	if (!maps)
 		return errno == ENOENT ? -ESRCH : -errno;
 	memset(out, 0, sizeof(*out));
 	exe_path(pid, exe, sizeof(exe));
-	err = heap_alloc__choose(maps, exe, defines_malloc, &pid, &out->kind, out->path,
-				 sizeof(out->path));
+	/* An executable with its own malloc never calls the library's: its hooks would stay silent. */
+	if (mode != HEAP_MODE_UPROBE && !(*exe && defines_malloc(exe, &pid)) &&
+	    find_kind(maps, HEAP_ALLOC_SAMPLER, defines_hook, &pid, out->path, sizeof(out->path))) {
+		out->kind = HEAP_ALLOC_SAMPLER;
+		err = 0;
+	} else if (mode != HEAP_MODE_PRELOAD) {
+		err = heap_alloc__choose(maps, exe, defines_malloc, &pid, &out->kind, out->path,
+					 sizeof(out->path));
+	}
 	free(maps);
 	if (err)
 		return err;
 	snprintf(out->access, sizeof(out->access), "/proc/%" PRIu32 "/root%s", pid, out->path);
-	return resolve_funcs(out);
+	return resolve_funcs(pid, out);
 }

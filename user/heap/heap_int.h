@@ -64,8 +64,12 @@ enum heap_allocator heap_alloc__kind_of_path(const char *path, bool is_exe);
 int heap_alloc__choose(const char *maps, const char *exe,
 		       bool (*defines)(const char *path, void *ctx), void *ctx,
 		       enum heap_allocator *kind, char *path, size_t path_len);
-/* Detects pid's allocator and resolves its functions and probe offsets. 0 or -errno. */
-int heap_alloc__detect(uint32_t pid, struct heap_alloc_bin *out);
+/*
+ * Detects pid's allocator and resolves its functions and probe offsets:
+ * libbpfprof-heap.so's hooks first unless mode is uprobe (only them in
+ * preload mode). 0 or -errno.
+ */
+int heap_alloc__detect(uint32_t pid, enum heap_mode mode, struct heap_alloc_bin *out);
 const char *heap_alloc__name(enum heap_allocator kind);
 
 /* --- probe placement (heap_probe.c) --- */
@@ -101,6 +105,12 @@ struct bpf_program;
 int heap_probe__calibrate(struct bpf_program *prog, struct heap_calib *out);
 /* Our own code's file (path) and file offset of addr, from /proc/self/maps. */
 int heap_probe__self_offset(uintptr_t addr, char *path, size_t len, uint64_t *off);
+
+/* --- libbpfprof-heap.so's shared state (heap_preload.c) --- */
+
+/* Writes R then the attached flag (0 to detach) into pid's bpfprof_heap_state. 0 or -errno. */
+int heap_preload__set_state(uint32_t pid, const struct heap_alloc_bin *bin, uint64_t rate,
+			    uint32_t attached);
 
 /* A uprobe session link (raw BPF_LINK_CREATE): fd or -errno. */
 int heap_probe__session_link(int prog_fd, const char *path, const uint64_t *offsets,

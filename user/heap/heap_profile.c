@@ -47,7 +47,9 @@ static int add_comments(struct heap_tracker *t, struct heap_proc *p, struct prof
 		 "bpfprof: heap of PID %" PRIu32 " (%s), allocator %s %s, sampling every %" PRIu64
 		 " bytes on average, %s",
 		 p->pid, p->comm, heap_alloc__name(p->bin.kind), p->bin.path, t->opts.sample_bytes,
-		 p->sessions ? "uprobe sessions" : "uprobes + uretprobes");
+		 p->bin.kind == HEAP_ALLOC_SAMPLER ? "probes on its hooks (sampled in-process)"
+		 : p->sessions			   ? "uprobe sessions"
+						   : "uprobes + uretprobes");
 	err = profile__add_comment(prof, c);
 	if (!err && p->ever_degraded) {
 		snprintf(

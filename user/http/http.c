@@ -18,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "http/auth.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
@@ -70,6 +71,8 @@ struct http_call {
 	size_t row;	   /* metrics row */
 	const char *allow; /* for 405 */
 	bool www_auth;	   /* for 401 */
+	uint8_t *body;	   /* kept for HTTP_BODY routes, NUL-terminated */
+	size_t body_cap;
 	uint64_t t0_ns;
 	uint8_t ip[16]; /* IPv4 mapped into IPv6 */
 	char client[INET6_ADDRSTRLEN];
@@ -154,6 +157,8 @@ static void server__completed(void *cls, struct MHD_Connection *conn, void **con
 	(void)cls;
 	(void)conn;
 	(void)toe;
+	if (*con_cls)
+		free(((struct http_call *)*con_cls)->body);
 	free(*con_cls);
 	*con_cls = NULL;
 }
@@ -241,6 +246,19 @@ static bool server__key_equal(const struct http_server *s, const char *given)
 	return diff == 0;
 }
 
+/* Basic auth: any user name, the key as the password (what a URL's user info sends). */
+static bool server__basic_ok(const struct http_server *s, const char *value)
+{
+	char pw[HTTP_AUTH_MAX_BASIC];
+	bool ok;
+
+	if (http_auth__basic_password(value, pw, sizeof(pw)))
+		return false;
+	ok = server__key_equal(s, pw);
+	explicit_bzero(pw, sizeof(pw));
+	return ok;
+}
+
 static bool server__authorized(const struct http_server *s, struct MHD_Connection *conn)
 {
 	const char *v;
@@ -252,6 +270,8 @@ static bool server__authorized(const struct http_server *s, struct MHD_Connectio
 	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (v && !strncasecmp(v, "Bearer ", 7))
 		ok |= server__key_equal(s, v + 7 + strspn(v + 7, " "));
+	else if (v)
+		ok |= server__basic_ok(s, v);
 	return ok;
 }
 
@@ -271,8 +291,13 @@ static bool call__rate_ok(struct http_call *c, struct http_resp *resp)
 	return false;
 }
 
+static size_t route__max_body(const struct http_route *r)
+{
+	return r && (r->flags & HTTP_BODY) ? HTTP_MAX_KEPT_BODY_BYTES : HTTP_MAX_BODY_BYTES;
+}
+
 /* Body size is only known up front from Content-Length; chunked bodies are counted later. */
-static bool call__body_ok(struct MHD_Connection *conn, bool is_get)
+static bool call__body_ok(struct MHD_Connection *conn, bool is_get, size_t max)
 {
 	const char *v =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -283,7 +308,7 @@ static bool call__body_ok(struct MHD_Connection *conn, bool is_get)
 		return true;
 	errno = 0;
 	n = strtoull(v, &end, 10);
-	return !errno && end != v && n <= HTTP_MAX_BODY_BYTES;
+	return !errno && end != v && n <= max;
 }
 
 /* Checks needing only the request head. False with resp filled on refusal. */
@@ -319,9 +344,9 @@ static bool call__admit(struct http_call *c, struct MHD_Connection *conn, const 
 		return http_resp__error(resp, 400, "more than %d query arguments",
 					HTTP_MAX_QUERY_ARGS),
 		       false;
-	if (!call__body_ok(conn, c->is_get))
-		return http_resp__error(resp, 413, "request body over %d bytes",
-					HTTP_MAX_BODY_BYTES),
+	if (!call__body_ok(conn, c->is_get, route__max_body(c->route)))
+		return http_resp__error(resp, 413, "request body over %zu bytes",
+					route__max_body(c->route)),
 		       false;
 	return true;
 }
@@ -411,9 +436,13 @@ static void call__run(struct http_call *c, struct MHD_Connection *conn, const ch
 	};
 	int rc;
 
-	if (!c->is_get && c->body_len > HTTP_MAX_BODY_BYTES) {
-		http_resp__error(resp, 413, "request body over %d bytes", HTTP_MAX_BODY_BYTES);
+	if (!c->is_get && c->body_len > route__max_body(r)) {
+		http_resp__error(resp, 413, "request body over %zu bytes", route__max_body(r));
 		return;
+	}
+	if (r->flags & HTTP_BODY) {
+		req.body = c->body ? (const char *)c->body : "";
+		req.body_len = c->body ? c->body_len : 0;
 	}
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, arg__collect, &req);
 	is_long = call__is_long(r, &req);
@@ -505,6 +534,36 @@ out:
 	return ret;
 }
 
+/*
+ * Appends a chunk to the kept body while it fits; past the route's limit it
+ * only counts, and call__run answers 413. Out of memory also ends in a 413
+ * rather than a handler reading half a body.
+ */
+static void call__take_body(struct http_call *c, const char *data, size_t n)
+{
+	size_t max = route__max_body(c->route), want;
+	uint8_t *nb;
+
+	c->body_len += n;
+	if (!(c->route->flags & HTTP_BODY) || c->body_len > max)
+		return;
+	if (c->body_len + 1 > c->body_cap) {
+		want = c->body_cap ? c->body_cap : 4096;
+		while (want < c->body_len + 1)
+			want *= 2;
+		want = want > max + 1 ? max + 1 : want;
+		nb = realloc(c->body, want);
+		if (!nb) {
+			c->body_len = max + 1;
+			return;
+		}
+		c->body = nb;
+		c->body_cap = want;
+	}
+	memcpy(c->body + c->body_len - n, data, n);
+	c->body[c->body_len] = '\0';
+}
+
 static MHD_RESULT server__access(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version, const char *upload,
 				 size_t *upload_size, void **con_cls)
@@ -523,8 +582,8 @@ static MHD_RESULT server__access(void *cls, struct MHD_Connection *conn, const c
 			return call__finish(c, conn, method, url, &resp);
 		return MHD_YES;
 	}
-	if (*upload_size) { /* bodies are accepted and ignored */
-		c->body_len += *upload_size;
+	if (*upload_size) { /* kept for HTTP_BODY routes, else counted and ignored */
+		call__take_body(c, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}

@@ -17,6 +17,8 @@ struct http_server;
 #define HTTP_MAX_QUERY_ARGS 32
 /* Request bodies (POST) are read and ignored up to this size; beyond: 413. */
 #define HTTP_MAX_BODY_BYTES (64 * 1024)
+/* Routes with HTTP_BODY get the body in http_req, up to this size; beyond: 413. */
+#define HTTP_MAX_KEPT_BODY_BYTES (1024 * 1024)
 
 struct http_arg {
 	const char *key, *value; /* value "" for "?flag" */
@@ -28,6 +30,9 @@ struct http_req {
 	struct http_arg args[HTTP_MAX_QUERY_ARGS];
 	size_t n_args;
 	const char *client; /* peer address, for logs */
+	/* HTTP_BODY routes: the request body, NUL-terminated ("" when none). */
+	const char *body;
+	size_t body_len;
 	/* Set when the server is shutting down: long handlers must return promptly. */
 	const volatile bool *cancel;
 };
@@ -52,6 +57,8 @@ enum http_route_flags {
 	HTTP_RANGE_FAST = 1 << 3,
 	/* Without HTTP_LONG: long only when the request has seconds=. */
 	HTTP_WAIT_IF_SECONDS = 1 << 4,
+	/* The handler reads the body (req->body), up to HTTP_MAX_KEPT_BODY_BYTES. */
+	HTTP_BODY = 1 << 5,
 };
 
 struct http_route {
@@ -67,7 +74,8 @@ struct http_route {
 struct http_opts {
 	const char *addr;			/* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
 	uint16_t port;				/* 0: pick a free port (tests); see http__port */
-	const char *api_key;			/* NULL: no auth */
+	/* NULL: no auth. Else X-API-Key: KEY, Authorization: Bearer KEY, or Basic with KEY as the password. */
+	const char *api_key;
 	const char *tls_cert_pem, *tls_key_pem; /* file contents, both or neither */
 	double rate_per_s;			/* tokens per second per client; 0: no limit */
 	double rate_burst;			/* bucket size */

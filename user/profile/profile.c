@@ -399,6 +399,15 @@ static bool location__eq(const void *ctx, uint32_t id, const void *key)
 	       a->function_id == b->function_id && a->line == b->line;
 }
 
+/* A mapping is symbolized only when all its locations are, so pprof can ask about the rest. */
+static void mapping__note(struct profile_mapping *m, uint32_t function_id, int64_t line)
+{
+	bool first = !m->n_locations++;
+
+	m->has_functions = (first || m->has_functions) && function_id;
+	m->has_line_numbers = (first || m->has_line_numbers) && function_id && line;
+}
+
 /* Also returns 0 when mapping_id or function_id names no existing entry. */
 uint32_t profile__location(struct profile *p, uint32_t mapping_id, uint64_t address,
 			   uint32_t function_id, int64_t line)
@@ -424,8 +433,8 @@ uint32_t profile__location(struct profile *p, uint32_t mapping_id, uint64_t addr
 	if (idx__insert(&p->location_index, hash, l.id))
 		return 0;
 	p->locations[p->n_locations++] = l;
-	if (mapping_id && function_id)
-		p->mappings[mapping_id - 1].has_functions = true;
+	if (mapping_id)
+		mapping__note(&p->mappings[mapping_id - 1], function_id, line);
 	return l.id;
 }
 
@@ -594,7 +603,7 @@ int profile__add_sample(struct profile *p, const uint32_t *location_ids, size_t 
 	}
 	s = &p->samples[id - 1];
 	for (i = 0; i < p->n_types; i++)
-		s->values[i] += values[i];
+		s->values[i] = profile__sat_add(s->values[i], values[i]);
 out:
 	free(key.labels);
 	return err;
@@ -735,7 +744,7 @@ int64_t profile__total(const struct profile *p, size_t type)
 	if (!p || type >= p->n_types)
 		return 0;
 	for (i = 0; i < p->n_samples; i++)
-		sum += p->samples[i].values[type];
+		sum = profile__sat_add(sum, p->samples[i].values[type]);
 	return sum;
 }
 
@@ -786,11 +795,11 @@ static void top__accumulate(const struct profile *p, size_t type, const int64_t 
 				continue;
 			a = &acc[name_idx[fid]];
 			if (j == 0)
-				a->flat += v;
+				a->flat = profile__sat_add(a->flat, v);
 			/* recursion must not count a sample twice in cum */
 			if (a->stamp != i + 1) {
 				a->stamp = i + 1;
-				a->cum += v;
+				a->cum = profile__sat_add(a->cum, v);
 			}
 		}
 	}

@@ -43,7 +43,7 @@ void record__usage(FILE *f)
 		"usage: bpfprof record [-p PID[,PID...]]... [-d SECONDS] [-F HZ] [-o FILE]\n"
 		"                      [--format pprof|folded] [--no-kernel]\n"
 		"                      [-t cpu|offcpu|wall|mutex|heap] [--min-block-us US]\n"
-		"                      [-R|--heap-rate BYTES]\n"
+		"                      [-R|--heap-rate BYTES] [--heap-mode auto|preload|uprobe]\n"
 		"                      [-- COMMAND ARGS...]\n"
 		"  -p, --pid PID[,PID]  profile these processes (repeatable); default: whole system\n"
 		"  -d, --duration SECS  how long to record (default 10; with a command: until it exits)\n"
@@ -59,6 +59,10 @@ void record__usage(FILE *f)
 		"                       heap: sampled allocations of -p or a command\n"
 		"  -R, --heap-rate BYTES  heap: mean bytes between samples (default 524288;\n"
 		"                       1: every allocation)\n"
+		"      --heap-mode MODE heap: preload (a command runs with libbpfprof-heap.so,\n"
+		"                       sampled in-process: one trap per sample), uprobe (probes\n"
+		"                       on the allocator), auto (default: preload where it can,\n"
+		"                       and for -p where the process has the library loaded)\n"
 		"      --min-block-us US  off-CPU periods shorter than US microseconds are not\n"
 		"                       counted (offcpu, wall, mutex; default 1)\n"
 		"  -- COMMAND ARGS...   start COMMAND and profile it (and its children) until it exits\n");
@@ -254,6 +258,16 @@ static int parse_opt(int c, const char *arg, struct record_opts *o)
 		return parse_table_mb(arg, o);
 	case 'R':
 		return parse_heap_rate(arg, o);
+	case 'H': {
+		enum heap_mode m;
+
+		if (heap_mode__parse(arg, &m))
+			return usage_error("unknown heap mode '%s': expected auto, preload or uprobe",
+					   arg);
+		o->heap_mode = m;
+		o->heap_mode_set = true;
+		return EXIT_OK;
+	}
 	default:
 		return usage_error("unknown option%s", "");
 	}
@@ -280,6 +294,8 @@ static int check_combination(struct record_opts *o)
 				   "");
 	if (o->type != RECORD_HEAP && o->heap_rate)
 		return usage_error("--heap-rate applies to -t heap%s", "");
+	if (o->type != RECORD_HEAP && o->heap_mode_set)
+		return usage_error("--heap-mode applies to -t heap%s", "");
 	if ((o->type == RECORD_CPU || o->type == RECORD_HEAP) && o->min_block_set)
 		return usage_error("--min-block-us applies to -t offcpu, wall and mutex%s", "");
 	if (!o->min_block_set)
@@ -303,6 +319,7 @@ int record__parse(int argc, char **argv, struct record_opts *o)
 		{ "unwind", required_argument, NULL, 'U' },
 		{ "unwind-table-mb", required_argument, NULL, 'M' },
 		{ "heap-rate", required_argument, NULL, 'R' },
+		{ "heap-mode", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -367,31 +384,124 @@ static int open_output(struct record *r)
 	return EXIT_OK;
 }
 
+/* environ with LD_PRELOAD=lib (before any already there) and BPFPROF_HEAP_RATE=rate. */
+static char **preload_env(const char *lib, uint64_t rate)
+{
+	extern char **environ;
+	size_t n = 0, k = 0;
+	const char *old = getenv("LD_PRELOAD");
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 3, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) &&
+		    strncmp(environ[i], "BPFPROF_HEAP_RATE=", 18))
+			env[k++] = environ[i];
+	/* Only the two strings made here are owned: the rest are environ's. */
+	if (asprintf(&env[k], "LD_PRELOAD=%s%s%s", lib, old && *old ? ":" : "", old ? old : "") < 0)
+		env[k] = NULL;
+	else if (asprintf(&env[k + 1], "BPFPROF_HEAP_RATE=%" PRIu64, rate) < 0)
+		env[k + 1] = NULL;
+	if (!env[k] || !env[k + 1]) {
+		free(env[k]);
+		free(env);
+		return NULL;
+	}
+	return env;
+}
+
+static void preload_env__free(char **env)
+{
+	size_t n = 0;
+
+	if (!env)
+		return;
+	while (env[n])
+		n++;
+	if (n >= 2) {
+		free(env[n - 2]);
+		free(env[n - 1]);
+	}
+	free(env);
+}
+
+/*
+ * -t heap with a command: preload libbpfprof-heap.so unless --heap-mode
+ * uprobe, and settle the mode the tracker uses. *env NULL: run as is.
+ */
+static int heap_command_mode(struct record *r, char ***env)
+{
+	struct record_opts *o = r->o;
+	char lib[PATH_MAX], why[PATH_MAX + 64] = "";
+	int err;
+
+	*env = NULL;
+	if (o->type != RECORD_HEAP || o->heap_mode == HEAP_MODE_UPROBE)
+		return EXIT_OK;
+	err = heap_preload__lib_path(lib, sizeof(lib));
+	if (err)
+		snprintf(why, sizeof(why), "libbpfprof-heap.so not found (next to bpfprof, in "
+					   "../lib/bpfprof/, or $BPFPROF_HEAP_LIB)");
+	else
+		err = heap_preload__check_exe(o->command[0], why, sizeof(why));
+	if (err == -ENOENT && !why[0])
+		return EXIT_OK; /* no such command: execvp says so */
+	if (err && o->heap_mode == HEAP_MODE_PRELOAD) {
+		fprintf(stderr, "bpfprof: --heap-mode preload: %s\n", why);
+		return EXIT_USAGE;
+	}
+	if (err) {
+		fprintf(stderr, "bpfprof: heap: %s: using allocator uprobes\n", why);
+		o->heap_mode = HEAP_MODE_UPROBE;
+		return EXIT_OK;
+	}
+	*env = preload_env(lib, o->heap_rate ? o->heap_rate : 524288);
+	if (!*env)
+		return EXIT_RUNTIME;
+	o->heap_mode = HEAP_MODE_PRELOAD;
+	return EXIT_OK;
+}
+
 /* Forks the command stopped on a pipe, so its first instructions are profiled too. */
 static int start_child(struct record *r)
 {
-	int fds[2];
+	char **env = NULL;
+	int fds[2], rc;
 	char c;
 
-	if (pipe2(fds, O_CLOEXEC))
+	rc = heap_command_mode(r, &env);
+	if (rc != EXIT_OK)
+		return rc;
+	if (pipe2(fds, O_CLOEXEC)) {
+		preload_env__free(env);
 		return EXIT_RUNTIME;
+	}
 	r->child = fork();
 	if (r->child < 0) {
 		fprintf(stderr, "bpfprof: fork: %s\n", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		preload_env__free(env);
 		return EXIT_RUNTIME;
 	}
 	if (r->child == 0) {
 		close(fds[1]);
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127); /* the profiler failed to start: do not run unprofiled */
-		execvp(r->o->command[0], r->o->command);
+		if (env)
+			execvpe(r->o->command[0], r->o->command, env);
+		else
+			execvp(r->o->command[0], r->o->command);
 		fprintf(stderr, "bpfprof: cannot run '%s': %s\n", r->o->command[0],
 			strerror(errno));
 		_exit(127);
 	}
 	close(fds[0]);
+	preload_env__free(env);
 	r->go_fd = fds[1];
 	r->o->pids[0] = r->child;
 	r->o->n_pids = 1;
@@ -459,6 +569,9 @@ static void heap_add_command(struct record *r)
 	if (n <= 0 || m <= 0 || (n == m && !memcmp(exe, mine, n)))
 		return;
 	err = session__add_pid(r->sess, r->child);
+	/* Preloaded: the loader may not have mapped the library yet; next round. */
+	if (err == -ENOENT && r->o->heap_mode == HEAP_MODE_PRELOAD)
+		return;
 	r->command_added = !err || err == -EEXIST;
 	if (!r->command_added)
 		fprintf(stderr, "bpfprof: cannot profile the heap of the command: %s\n",
@@ -528,6 +641,7 @@ static int start_session(struct record *r)
 	    .fp_unwind = o->fp_unwind,
 	    .unwind_table_mb = o->unwind_table_mb,
 	    .heap_rate = o->heap_rate,
+	    .heap_mode = o->heap_mode,
 	    .seconds = o->duration_s,
 	    .stop_when_targets_exit = !o->command,
 	    .hooks = {.should_stop = should_stop, .on_drain = show_progress, .ctx = r},

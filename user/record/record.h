@@ -40,6 +40,8 @@ struct record_opts {
 	bool fp_unwind;		/* --unwind fp: frame-pointer user stacks */
 	size_t unwind_table_mb; /* --unwind-table-mb; 0: UNWIND_DEFAULT_TABLE_MB */
 	uint64_t heap_rate;	/* -R/--heap-rate: mean bytes between heap samples; 0: 512 KiB */
+	int heap_mode;		/* --heap-mode: enum heap_mode; a command's is settled at its start */
+	bool heap_mode_set;
 	char **command; /* argv after "--", NULL-terminated; NULL if none */
 };
 

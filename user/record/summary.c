@@ -27,9 +27,11 @@ static void print_unwind_counts(const struct unwinder_stats *u)
 		u->reasons[UNWIND_REASON_DEPTH_LIMIT], u->frames, u->fp_frames);
 	fprintf(stderr,
 		"bpfprof: unwind tables: %" PRIu64 " binaries (%" PRIu64 " loaded, %" PRIu64
-		" without CFI), %" PRIu64 " KiB of %" PRIu64 " KiB, %" PRIu64 " evictions, %" PRIu64
+		" without CFI, %" PRIu64 " over budget, %" PRIu64 " FDEs refused), %" PRIu64
+		" KiB of %" PRIu64 " KiB, %" PRIu64 " evictions, %" PRIu64
 		" not loaded, %.0f ms compiling; %" PRIu64 " processes, %" PRIu64 " refreshes\n",
-		u->binaries, u->tables_loaded, u->no_cfi, u->table_bytes / 1024,
+		u->binaries, u->tables_loaded, u->no_cfi, u->over_budget, u->fdes_rejected,
+		u->table_bytes / 1024,
 		u->rows_total * sizeof(struct unwind_row) / 1024, u->evictions, u->not_loaded,
 		u->compile_ns / 1e6, u->procs, u->refreshes);
 }
@@ -99,9 +101,12 @@ void record__print_counts(struct record *r, double secs)
 	}
 	fprintf(stderr,
 		"bpfprof: frames: %" PRIu64 ", unsymbolized %" PRIu64 "; symbol cache %" PRIu64
-		" hits, %" PRIu64 " misses, %" PRIu64 " evictions\n",
+		" hits, %" PRIu64 " misses, %" PRIu64 " evictions; %" PRIu64 " files refused\n",
 		st.pipe.frames, st.pipe.frames_unsymbolized, st.sym.hits, st.sym.misses,
-		st.sym.evictions);
+		st.sym.evictions, st.sym.files_refused);
+	if (st.sym.files_refused)
+		fprintf(stderr, "bpfprof: refused files users control (last: %s)\n",
+			st.sym.last_refused);
 }
 
 const char *record__top_title(const struct record *r)

@@ -70,7 +70,7 @@ static int heap_profile_route(const struct http_req *req, struct http_resp *resp
 		return http_resp__error(resp, 404, "PID %" PRIu32 " is not heap-profiled", pid);
 	if (err)
 		return err;
-	err = routes__send_profile(p, fmt && !strcmp(fmt, "folded"), type,
+	err = routes__send_profile(sv, p, fmt && !strcmp(fmt, "folded"), type,
 				   "attachment; filename=\"heap.pb.gz\"", resp);
 	profile__free(p);
 	return err;

@@ -15,6 +15,7 @@
 #include "serve/routes.h"
 #include "serve/sampler.h"
 #include "serve/serve.h"
+#include "serve/symbol.h"
 #include "store/store.h"
 #include "util/proc.h"
 
@@ -164,8 +165,19 @@ static void sampler_metrics(FILE *f, const struct sampler_stats *st)
 	       st->sym.bytes);
 	metric(f, "bpfprof_symbol_cache_binaries", "gauge", "Binaries in the symbol cache.",
 	       st->sym.binaries);
+	fprintf(f, "# HELP bpfprof_files_refused_total Files users control refused, by reason.\n"
+		   "# TYPE bpfprof_files_refused_total counter\n");
+	for (int i = 0; i < SAFEFILE_NR_REASONS; i++)
+		fprintf(f, "bpfprof_files_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+			safefile__reason_key(i), st->sym.files_refused_by[i]);
 	metric(f, "bpfprof_long_requests_waiting", "gauge", "seconds=N requests collecting.",
 	       st->waiters);
+	metric(f, "bpfprof_unwind_binaries_over_budget_total", "counter",
+	       "Binaries whose .eh_frame was over the compile budget (frame pointers only).",
+	       st->cpu.unwind.over_budget);
+	metric(f, "bpfprof_unwind_fdes_rejected_total", "counter",
+	       "FDEs refused by the CFI compiler (bad register, undecodable): gaps in tables.",
+	       st->cpu.unwind.fdes_rejected);
 }
 
 static void store_metrics(FILE *f, const struct store_stats *st)
@@ -184,6 +196,10 @@ static void store_metrics(FILE *f, const struct store_stats *st)
 	       st->write_errors);
 	metric(f, "bpfprof_store_load_errors_total", "counter",
 	       "Window files that could not be read back.", st->load_errors);
+	metric(f, "bpfprof_store_files_rejected_total", "counter",
+	       "Window files refused at start-up: over a size or memory cap, not regular, or "
+	       "from the future (each logged).",
+	       st->files_rejected);
 }
 
 static void agent_metrics(struct serve *sv, FILE *f)
@@ -224,6 +240,7 @@ int routes__metrics(const struct http_req *req, struct http_resp *resp, void *ct
 	agent_metrics(sv, f);
 	health__write_metrics(sv->health, f);
 	heap_routes__metrics(sv, f);
+	symbol_index__write_metrics(sv->symbols, f);
 	http__write_metrics(sv->http, f);
 	if (fclose(f)) {
 		free(buf);

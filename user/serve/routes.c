@@ -22,6 +22,7 @@
 #include "serve/routes.h"
 #include "serve/sampler.h"
 #include "serve/serve.h"
+#include "serve/symbol.h"
 #include "store/store.h"
 #include "util/proc.h"
 #include "writer/folded.h"
@@ -167,8 +168,8 @@ static struct query_rules rules_for(struct serve *sv, bool default_wait, unsigne
 	return r;
 }
 
-int routes__send_profile(const struct profile *p, bool folded, size_t folded_type,
-			 const char *disposition, struct http_resp *resp)
+int routes__send_profile(struct serve *sv, const struct profile *p, bool folded,
+			 size_t folded_type, const char *disposition, struct http_resp *resp)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -177,7 +178,9 @@ int routes__send_profile(const struct profile *p, bool folded, size_t folded_typ
 	int err;
 
 	if (!folded) {
-		err = pprof__encode_gz(p, &gz, &len);
+		/* pprof may come back for what the profile leaves unsymbolized. */
+		err = symbol_index__remember(sv ? sv->symbols : NULL, p);
+		err = err ?: pprof__encode_gz(p, &gz, &len);
 		if (!err) {
 			resp->status = 200;
 			resp->content_type = "application/octet-stream";
@@ -209,7 +212,7 @@ static int h_profile(const struct http_req *req, struct http_resp *resp, void *c
 
 	if (err)
 		return err < 0 ? err : 0;
-	err = routes__send_profile(p, q.folded, 0, PROFILE_DISPOSITION, resp);
+	err = routes__send_profile(sv, p, q.folded, 0, PROFILE_DISPOSITION, resp);
 	profile__free(p);
 	return err;
 }
@@ -224,7 +227,8 @@ static int off_cpu_route(const struct http_req *req, struct http_resp *resp, str
 
 	if (err)
 		return err < 0 ? err : 0;
-	err = routes__send_profile(p, q.folded, profile__default_type(p), PROFILE_DISPOSITION, resp);
+	err = routes__send_profile(sv, p, q.folded, profile__default_type(p), PROFILE_DISPOSITION,
+				   resp);
 	profile__free(p);
 	return err;
 }
@@ -367,6 +371,13 @@ static int h_ready(const struct http_req *req, struct http_resp *resp, void *ctx
 	return http_resp__json(resp, 200, "{\"status\":\"ready\"}");
 }
 
+static int h_symbol(const struct http_req *req, struct http_resp *resp, void *ctx)
+{
+	struct serve *sv = ctx;
+
+	return symbol__route(req, resp, sv->symbols);
+}
+
 static const struct http_route *table(struct serve *sv, size_t *n)
 {
 	static struct http_route routes[] = {
@@ -374,6 +385,7 @@ static const struct http_route *table(struct serve *sv, size_t *n)
 		{ "/debug/pprof/profile", "GET", HTTP_LONG | HTTP_RANGE_FAST, h_profile, NULL, 5 },
 		{ "/debug/pprof/block", "GET", HTTP_LONG, h_block, NULL, 5 },
 		{ "/debug/pprof/mutex", "GET", HTTP_LONG, h_mutex, NULL, 5 },
+		{ "/debug/pprof/symbol", "GET,POST", HTTP_BODY, h_symbol, NULL, 2 },
 		{ "/health/live", "GET", HTTP_PUBLIC, h_live, NULL, 1 },
 		{ "/health/ready", "GET", HTTP_PUBLIC, h_ready, NULL, 1 },
 		{ "/metrics", "GET", 0, routes__metrics, NULL, 1 },

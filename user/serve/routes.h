@@ -14,8 +14,10 @@ struct http_resp;
  * Answers with p as gzip'd pprof (Content-Disposition: disposition), or as
  * folded stacks of sample type folded_type. 0 or negative errno.
  */
-int routes__send_profile(const struct profile *p, bool folded, size_t folded_type,
-			 const char *disposition, struct http_resp *resp);
+struct serve;
+/* ... and, for pprof, remembers what /debug/pprof/symbol may be asked (sv may be NULL). */
+int routes__send_profile(struct serve *sv, const struct profile *p, bool folded,
+			 size_t folded_type, const char *disposition, struct http_resp *resp);
 int routes__index(const struct http_req *req, struct http_resp *resp, void *ctx);
 int routes__metrics(const struct http_req *req, struct http_resp *resp, void *ctx);
 

@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "serve/sampler.h"
 #include "serve/serve.h"
+#include "serve/symbol.h"
 #include "store/store.h"
 
 #define MAX_PEM_BYTES (1 << 20)
@@ -173,6 +174,11 @@ static int start_http(struct serve *sv)
 	};
 	int rc = EXIT_OK;
 
+	sv->symbols = symbol_index__new();
+	if (!sv->symbols) {
+		fprintf(stderr, "bpfprof: cannot set up /debug/pprof/symbol: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
 	if (sv->cfg.tls_cert) {
 		cert = read_small_file(sv->cfg.tls_cert);
 		key = read_small_file(sv->cfg.tls_key);
@@ -264,6 +270,8 @@ static void shutdown_all(struct serve *sv)
 	/* Stop answering first, so no request reads a half-stopped sampler. */
 	http__stop(sv->http);
 	sv->http = NULL;
+	symbol_index__free(sv->symbols);
+	sv->symbols = NULL;
 	sampler__stop(sv->sampler);
 	sv->sampler = NULL;
 	if (sv->health)

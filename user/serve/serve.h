@@ -14,6 +14,7 @@ struct sampler;
 struct http_server;
 struct health;
 struct heap_tracker;
+struct symbol_index;
 
 struct serve {
 	struct config cfg;
@@ -22,6 +23,7 @@ struct serve {
 	struct http_server *http;
 	struct heap_tracker *heap; /* heap profiling: --heap-pid and POST /api/v1/heap */
 	struct health *health; /* memory health monitor: after the store, stopped before it */
+	struct symbol_index *symbols; /* served profiles' mappings, for /debug/pprof/symbol */
 	volatile bool ready; /* probes attached */
 	/*
 	 * History queries merge windows into a fresh profile each; bounding how

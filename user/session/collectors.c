@@ -250,6 +250,7 @@ static int heap_attach(struct session *s, void *p)
 	struct session_col *c = p;
 	struct heap_opts ho = {
 	    .sample_bytes = s->o.heap_rate,
+	    .mode = s->o.heap_mode,
 	    .fp_unwind = s->o.fp_unwind,
 	    .unwind_table_mb = s->o.unwind_table_mb,
 	    .sym = s->sym,

@@ -19,6 +19,7 @@
 
 #include "collector/cpu.h"
 #include "collector/offcpu.h"
+#include "heap/heap.h"
 #include "pipeline/pipeline.h"
 #include "symbolizer/symbolizer.h"
 
@@ -71,6 +72,7 @@ struct session_opts {
 	bool fp_unwind;		     /* frame-pointer user stacks instead of .eh_frame */
 	size_t unwind_table_mb;	     /* 0: UNWIND_DEFAULT_TABLE_MB */
 	uint64_t heap_rate;	     /* heap: mean bytes between samples; 0: 512 KiB */
+	enum heap_mode heap_mode;    /* heap: allocator uprobes or the sampler library's hooks */
 	double seconds;		     /* deadline of session__run; 0: none */
 	bool stop_when_targets_exit; /* end the run once no -p target lives */
 	/* A fresh profile per drain, handed to on_drain and then freed (the daemon's slices). */

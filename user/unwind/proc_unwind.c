@@ -18,6 +18,7 @@
 #include "symbolizer/procmaps.h"
 #include "unwind/unwind_int.h"
 #include "util/proc.h"
+#include "util/safefile.h"
 
 #define SWEEP_MS 1000
 
@@ -58,19 +59,34 @@ static int vdso_table(struct unwinder *u, uint32_t *id)
 	return unwind_bin__from_image(u, img, size, "vdso", id);
 }
 
-/* Opens the binary behind a mapping as the process sees it. */
+/* The largest binary whose .eh_frame we read: real ones are far smaller. */
+#define MAPPING_MAX_BYTES (4ull << 30)
+
+/*
+ * Opens the binary behind a mapping as the process sees it: map_files is a
+ * kernel-made link to exactly the mapped file, so it is followed; the
+ * fallback path is resolved inside the process's root, so a user's symlink
+ * cannot lead us out of it. Either way only a regular file under the cap
+ * opens (a FIFO or device would block or feed us forever).
+ */
 static int open_mapping(uint32_t pid, const struct procmaps_entry *e)
 {
-	char path[4096 + 64];
-	int fd;
+	char path[64];
+	int fd = -1, root_fd, err;
 
 	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
 		 (unsigned long long)e->start, (unsigned long long)e->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 || e->deleted)
-		return fd;
-	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, e->path);
-	return open(path, O_RDONLY | O_CLOEXEC);
+	err = safefile__open(AT_FDCWD, path, SAFEFILE_FOLLOW, MAPPING_MAX_BYTES, &fd, NULL);
+	/* A refused file is not retried by another name: it is the same file. */
+	if (!err || e->deleted || err == -ENODEV || err == -EFBIG)
+		return err ? err : fd;
+	snprintf(path, sizeof(path), "/proc/%u/root", pid);
+	root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -errno;
+	err = safefile__open(root_fd, e->path, SAFEFILE_IN_ROOT, MAPPING_MAX_BYTES, &fd, NULL);
+	close(root_fd);
+	return err ? err : fd;
 }
 
 /* Fills *m for one executable mapping; *id is UINT32_MAX when it has no table. */

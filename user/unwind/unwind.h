@@ -37,6 +37,8 @@ struct unwinder_stats {
 	uint64_t evictions;	  /* tables evicted for room */
 	uint64_t not_loaded;	  /* tables that did not fit the budget */
 	uint64_t no_cfi;	  /* binaries without usable CFI */
+	uint64_t over_budget;	  /* binaries whose CFI was over the compile budget: no table */
+	uint64_t fdes_rejected;	  /* FDEs refused (bad register, undecodable): gaps */
 	uint64_t procs;		  /* processes with a mapping table */
 	uint64_t proc_drops;	  /* processes not tabled: too many */
 	uint64_t mapping_drops;	  /* mappings beyond UNWIND_MAX_MAPPINGS */

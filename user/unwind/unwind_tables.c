@@ -226,11 +226,16 @@ static int compile_bin(struct unwinder *u, struct unwind_bin *b, uint32_t id, El
 	read_loads(elf, b);
 	err = cfi__compile(elf, &rows);
 	u->st.compile_ns += mono_ns() - t0;
+	u->st.fdes_rejected += rows.rejected;
 	if (err == -ENOMEM)
 		return err;
 	if (err) {
+		/* Over budget or no CFI: frame pointers only, never compiled again. */
 		b->no_cfi = true;
-		u->st.no_cfi++;
+		if (err == -E2BIG)
+			u->st.over_budget++;
+		else
+			u->st.no_cfi++;
 		return 0;
 	}
 	err = load_rows(u, b, id, &rows);

@@ -14,9 +14,18 @@
 #include "writer/protobuf.h"
 #include "writer/pprof_fields.h"
 
-/* Mapping flags derived from the locations, indexed by mapping id - 1. */
+/*
+ * Mapping flags derived from the locations, indexed by mapping id - 1. Each
+ * is true only when it holds for every location of the mapping: pprof takes
+ * has_functions as "symbolized" and then never asks again for the rest, so a
+ * partly resolved mapping must say false (pprof then symbolizes its
+ * unresolved addresses locally or through /debug/pprof/symbol).
+ */
 #define MAP_HAS_FUNCTIONS    0x1
 #define MAP_HAS_LINE_NUMBERS 0x2
+#define MAP_HAS_FILENAMES    0x4
+#define MAP_SEEN	     0x8 /* has a location */
+#define MAP_ALL		     (MAP_HAS_FUNCTIONS | MAP_HAS_LINE_NUMBERS | MAP_HAS_FILENAMES)
 
 static int64_t str_idx(const struct profile *p, const char *s)
 {
@@ -66,8 +75,6 @@ static void encode_mapping(struct pb_buf *b, const struct profile *p,
 {
 	size_t start = pb__start(b);
 
-	if (m->has_functions)
-		flags |= MAP_HAS_FUNCTIONS;
 	pb__uint64(b, 1, m->id);
 	pb__uint64_opt(b, 2, m->start);
 	pb__uint64_opt(b, 3, m->limit);
@@ -76,7 +83,7 @@ static void encode_mapping(struct pb_buf *b, const struct profile *p,
 	pb__int64_opt(b, 6, str_idx(p, m->build_id));
 	/* tells pprof not to symbolize these addresses again */
 	pb__bool_opt(b, 7, flags & MAP_HAS_FUNCTIONS);
-	pb__bool_opt(b, 8, flags & MAP_HAS_FUNCTIONS);
+	pb__bool_opt(b, 8, flags & MAP_HAS_FILENAMES);
 	pb__bool_opt(b, 9, flags & MAP_HAS_LINE_NUMBERS);
 	pb__end(b, PROFILE_MAPPING, start);
 }
@@ -110,6 +117,26 @@ static void encode_function(struct pb_buf *b, const struct profile *p,
 	pb__end(b, PROFILE_FUNCTION, start);
 }
 
+/*
+ * What this location resolved. A function's file falls back to the binary's
+ * path when there is no debug info: that is not a source file name.
+ */
+static unsigned char location_flags(const struct profile *p, const struct profile_location *l)
+{
+	const struct profile_function *f = profile__function_by_id(p, l->function_id);
+	const struct profile_mapping *m = profile__mapping_by_id(p, l->mapping_id);
+	unsigned char fl = 0;
+
+	if (!f)
+		return 0;
+	fl |= MAP_HAS_FUNCTIONS;
+	if (l->line)
+		fl |= MAP_HAS_LINE_NUMBERS;
+	if (f->file && *f->file && (!m || !m->file || strcmp(f->file, m->file)))
+		fl |= MAP_HAS_FILENAMES;
+	return fl;
+}
+
 static unsigned char *mapping_flags(const struct profile *p)
 {
 	size_t i, n = profile__n_mappings(p);
@@ -119,12 +146,14 @@ static unsigned char *mapping_flags(const struct profile *p)
 		return NULL;
 	for (i = 0; i < profile__n_locations(p); i++) {
 		const struct profile_location *l = profile__location_at(p, i);
+		unsigned char *fl;
 
-		if (!l->mapping_id || !l->function_id)
+		if (!l->mapping_id)
 			continue;
-		flags[l->mapping_id - 1] |= MAP_HAS_FUNCTIONS;
-		if (l->line)
-			flags[l->mapping_id - 1] |= MAP_HAS_LINE_NUMBERS;
+		fl = &flags[l->mapping_id - 1];
+		if (!(*fl & MAP_SEEN))
+			*fl = MAP_SEEN | MAP_ALL;
+		*fl &= location_flags(p, l) | MAP_SEEN;
 	}
 	return flags;
 }
