@@ -115,7 +115,8 @@ int collector_core__open_events(struct collector_core *k, struct bpf_map *events
 
 int collector_core__poll(struct collector_core *k, int timeout_ms)
 {
-	int n = ring_buffer__poll(k->rb, timeout_ms);
+	/* Queued tabling work goes on at once: only an idle poll sleeps. */
+	int n = ring_buffer__poll(k->rb, unwinder__pending(k->unwinder) ? 0 : timeout_ms);
 
 	unwinder__flush(k->unwinder);
 	return n == -EINTR ? 0 : n;

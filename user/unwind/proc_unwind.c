@@ -17,6 +17,7 @@
 
 #include "symbolizer/procmaps.h"
 #include "unwind/unwind_int.h"
+#include "util/clock.h"
 #include "util/proc.h"
 #include "util/safefile.h"
 
@@ -258,13 +259,34 @@ void unwinder__defer_pid(struct unwinder *u, uint32_t pid)
 		unwinder__add_pid(u, pid);
 }
 
+/*
+ * Tabling many new processes at once (a whole-system start, a burst of
+ * execs) takes seconds of compiling; meanwhile nobody reads the notices, and
+ * a short-lived process exits before its maps are captured. So a flush stops
+ * after this long and leaves the rest queued for the next poll.
+ */
+#define UNWIND_FLUSH_BUDGET_NS (20 * CLOCK_NS_PER_MS)
+
 void unwinder__flush(struct unwinder *u)
 {
-	if (!u)
+	int64_t until;
+	uint32_t done = 0;
+
+	if (!u || !u->n_pending)
 		return;
-	for (uint32_t i = 0; i < u->n_pending; i++)
-		unwinder__add_pid(u, u->pending[i]);
-	u->n_pending = 0;
+	until = clock__ns(CLOCK_MONOTONIC) + UNWIND_FLUSH_BUDGET_NS;
+	while (done < u->n_pending) {
+		unwinder__add_pid(u, u->pending[done++]);
+		if (clock__ns(CLOCK_MONOTONIC) >= until)
+			break;
+	}
+	memmove(u->pending, u->pending + done, (u->n_pending - done) * sizeof(u->pending[0]));
+	u->n_pending -= done;
+}
+
+uint32_t unwinder__pending(const struct unwinder *u)
+{
+	return u ? u->n_pending : 0;
 }
 
 int unwind_stack__read(int fd, uint64_t hash, struct unwind_stack *buf, uint64_t *frames,

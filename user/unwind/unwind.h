@@ -64,7 +64,10 @@ int unwinder__add_pid(struct unwinder *u, uint32_t pid);
  * tables at once.
  */
 void unwinder__defer_pid(struct unwinder *u, uint32_t pid);
-void unwinder__flush(struct unwinder *u); /* NULL-safe */
+/* Tables queued PIDs for up to ~20 ms; the rest wait for the next flush. NULL-safe. */
+void unwinder__flush(struct unwinder *u);
+/* PIDs queued and not yet tabled (0 for NULL): a poll should not sleep while any are. */
+uint32_t unwinder__pending(const struct unwinder *u);
 /*
  * Reads the BPF-unwound stack stored under hash in fd (an UNWIND_STACKS_MAP)
  * into frames (MAX_STACK_DEPTH entries), using buf as scratch. Returns the
