@@ -98,7 +98,7 @@ static int hexval(char c)
  * MHD leaves a bad "%zz" as is and decodes "%00" into a NUL that silently cuts
  * the value (or the path, which could then match a route), so judge the raw URI.
  */
-static bool uri__bad_escape(const char *uri)
+bool http__uri_bad_escape(const char *uri)
 {
 	int hi, lo;
 
@@ -142,7 +142,7 @@ static void *server__uri_log(void *cls, const char *uri, struct MHD_Connection *
 		return NULL;
 	c->s = cls;
 	c->uri_len = strlen(uri);
-	c->bad_uri = uri__bad_escape(uri);
+	c->bad_uri = http__uri_bad_escape(uri);
 	c->t0_ns = now_ns();
 	call__set_client(c, conn);
 	return c;
@@ -231,28 +231,33 @@ static size_t call__header_bytes(struct MHD_Connection *conn)
  * Compares the whole key whatever the input, touching every key byte and
  * folding the length difference in, so timing does not reveal a matching prefix.
  */
-static bool server__key_equal(const struct http_server *s, const char *given)
+static bool key__equal(const char *key, size_t key_len, const char *given)
 {
 	size_t glen = strlen(given), i;
-	volatile size_t diff = s->key_len ^ glen;
+	volatile size_t diff = key_len ^ glen;
 
-	for (i = 0; i < s->key_len; i++)
-		diff |= (unsigned char)(s->api_key[i] ^ given[i < glen ? i : glen]);
+	for (i = 0; i < key_len; i++)
+		diff |= (unsigned char)(key[i] ^ given[i < glen ? i : glen]);
 	return diff == 0;
+}
+
+bool http__key_ok(const char *key, const char *x_api_key, const char *authorization)
+{
+	size_t key_len = strlen(key);
+	bool ok = false;
+
+	if (x_api_key)
+		ok |= key__equal(key, key_len, x_api_key);
+	if (authorization && !strncasecmp(authorization, "Bearer ", 7))
+		ok |= key__equal(key, key_len, authorization + 7 + strspn(authorization + 7, " "));
+	return ok;
 }
 
 static bool server__authorized(const struct http_server *s, struct MHD_Connection *conn)
 {
-	const char *v;
-	bool ok = false;
-
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
-	if (v)
-		ok |= server__key_equal(s, v);
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (v && !strncasecmp(v, "Bearer ", 7))
-		ok |= server__key_equal(s, v + 7 + strspn(v + 7, " "));
-	return ok;
+	return http__key_ok(
+	    s->api_key, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key"),
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
 static bool call__rate_ok(struct http_call *c, struct http_resp *resp)
@@ -271,19 +276,23 @@ static bool call__rate_ok(struct http_call *c, struct http_resp *resp)
 	return false;
 }
 
+bool http__content_length_ok(const char *v)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	return !errno && end != v && n <= HTTP_MAX_BODY_BYTES;
+}
+
 /* Body size is only known up front from Content-Length; chunked bodies are counted later. */
 static bool call__body_ok(struct MHD_Connection *conn, bool is_get)
 {
 	const char *v =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	char *end;
-	unsigned long long n;
 
-	if (is_get || !v)
-		return true;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	return !errno && end != v && n <= HTTP_MAX_BODY_BYTES;
+	return is_get || !v || http__content_length_ok(v);
 }
 
 /* Checks needing only the request head. False with resp filled on refusal. */
