@@ -9,6 +9,12 @@
 #       per harness: fuzzes SECONDS (or RUNS executions, whichever comes
 #       first; RUNS 0: no cap), growing build/fuzz/corpus/<h>/; one result line
 #       each with executions, exec/s and the artifact of any finding.
+#   tests/fuzz/run.sh long RUNS [MAX_SECONDS]   (the long run of README.md)
+#       per harness, one after the other: fuzzes in libFuzzer's fork mode,
+#       going on past crashes, OOMs and timeouts (each saved and counted),
+#       until about RUNS executions (or MAX_SECONDS, default 3600); a table
+#       row: harness, executions, seconds, exec/s, crash/oom/timeout counts.
+#       FUZZ_BIN_<h>=path runs another build of harness h.
 #
 # HARNESSES="pprof cfi" limits the set. Every run uses the same limits, so an
 # OOM or a hang is a finding like a crash: -rss_limit_mb=2048, a single malloc
@@ -30,8 +36,12 @@ fuzz)
 	SECONDS_EACH=${2:-60}
 	RUNS=${3:-0}
 	;;
+long)
+	RUNS=${2:-10000000}
+	SECONDS_EACH=${3:-3600}
+	;;
 *)
-	echo "usage: tests/fuzz/run.sh [check [SECONDS] | fuzz SECONDS [RUNS]]" >&2
+	echo "usage: tests/fuzz/run.sh [check [SECONDS] | fuzz SECONDS [RUNS] | long RUNS [MAX_SECONDS]]" >&2
 	exit 2
 	;;
 esac
@@ -91,7 +101,31 @@ fuzz() {
 	echo "not ok - fuzz/$h: fuzzing found: $(verdict "$log") ($what; input: $(sed -nE 's/.*Test unit written to (.*)/\1/p' "$log" | tail -1); log: $log)"
 }
 
+# long H RUNS MAX_SECONDS: fork mode until RUNS executions or MAX_SECONDS.
+long() {
+	local h=$1 runs=$2 max=$3 log=build/fuzz/logs/$1.long dir=build/fuzz/corpus/$1
+	local art=build/fuzz/artifacts/$1/ var=FUZZ_BIN_$1 bin t0 t n last
+
+	bin=${!var:-build/fuzz/fuzz_$h}
+	mkdir -p "$dir" "$art"
+	t0=$(date +%s)
+	nice "$bin" "${LIMITS[@]}" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
+		-runs="$runs" -max_total_time="$max" -artifact_prefix="$art" "$dir" \
+		tests/fuzz/corpus/"$h" >"$log" 2>&1
+	last=$(grep -E '^#[0-9]+: cov' "$log" | tail -1)
+	n=$(sed -nE 's/^#([0-9]+): cov.*/\1/p' <<<"$last")
+	t=$(($(date +%s) - t0))
+	printf '| %s | %s | %s | %s | %s |\n' "$h" "${n:-0}" "$t" "$((${n:-0} / (t > 0 ? t : 1)))" \
+		"$(sed -nE 's/.*oom\/timeout\/crash: ([0-9]+\/[0-9]+\/[0-9]+).*/\1/p' <<<"$last")"
+}
+
 mkdir -p build/fuzz/logs
+if [ "$MODE" = long ]; then
+	echo "| harness | executions | seconds | exec/s | oom/timeout/crash |"
+	echo "| --- | --- | --- | --- | --- |"
+	for h in $HARNESSES; do long "$h" "$RUNS" "$SECONDS_EACH"; done
+	exit 0
+fi
 for h in $HARNESSES; do
 	if [ ! -x "build/fuzz/fuzz_$h" ]; then
 		echo "not ok - fuzz/$h: build/fuzz/fuzz_$h not built"
