@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "symbolizer/elfsym.h"
+#include "util/safefile.h"
 
 static const char fx_src[] = "#include <stdio.h>\n"
 			     "volatile int sink;\n"
@@ -407,6 +408,55 @@ static void test_debuglink_bad_crc(void **state)
 	unload(&l);
 }
 
+/*
+ * A stripped binary whose debuglink target is /dev/zero or a FIFO, beside
+ * it or under the debug root: refused at once, counted. The
+ * CRC of /dev/zero never ended and open() of a FIFO blocked: the alarm
+ * turns either into a failure.
+ */
+static void check_hostile_debuglink(const char *sub, const char *make_target, bool under_root)
+{
+	char dir[PATH_MAX], root[PATH_MAX], rel[PATH_MAX];
+	struct safefile_stats before, after;
+	struct elfsym_opts o = {.dir = dir};
+	struct loaded l;
+
+	safefile__stats(&before);
+	snprintf(dir, sizeof(dir), "%s/%s", tmp, sub);
+	snprintf(root, sizeof(root), "%s/%s.root", tmp, sub);
+	if (under_root) {
+		sh("mkdir -p %s/fake/hostile %s && cp %s/beside/stripped %s/", root, dir, tmp, dir);
+		sh("cd %s/fake/hostile && %s pie.debug", root, make_target);
+		o.debug_root = root;
+		o.dir_ns = "/fake/hostile";
+	} else {
+		sh("mkdir -p %s && cp %s/beside/stripped %s/ && cd %s && %s pie.debug", dir, tmp,
+		   dir, dir, make_target);
+	}
+	snprintf(rel, sizeof(rel), "%s/stripped", sub);
+	alarm(20);
+	load(&l, rel, &o);
+	alarm(0);
+	assert_null(elfsym__debug_path(l.es));
+	unload(&l);
+	safefile__stats(&after);
+	assert_true(after.refused > before.refused);
+}
+
+static void test_debuglink_dev_zero(void **state)
+{
+	(void)state;
+	check_hostile_debuglink("zero_beside", "ln -s /dev/zero", false);
+	check_hostile_debuglink("zero_root", "ln -s /dev/zero", true);
+}
+
+static void test_debuglink_fifo(void **state)
+{
+	(void)state;
+	check_hostile_debuglink("fifo_beside", "mkfifo", false);
+	check_hostile_debuglink("fifo_root", "mkfifo", true);
+}
+
 static void bid_path(const char *bin, char *path, size_t size)
 {
 	char exe[PATH_MAX], hex[128];
@@ -494,6 +544,8 @@ int main(void)
 	    cmocka_unit_test(test_debuglink_dot_debug),
 	    cmocka_unit_test(test_debuglink_under_root),
 	    cmocka_unit_test(test_debuglink_bad_crc),
+	    cmocka_unit_test(test_debuglink_dev_zero),
+	    cmocka_unit_test(test_debuglink_fifo),
 	    cmocka_unit_test(test_build_id_path),
 	    cmocka_unit_test(test_no_symbols_found),
 	    cmocka_unit_test(test_vdso_image),

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -584,6 +585,43 @@ static void test_perf_map(void **state)
 }
 
 /*
+ * A FIFO as /tmp/perf-PID.map: fopen() blocked the agent forever. Now it is
+ * refused at once and counted once, not again at every re-read of the maps.
+ */
+static void test_perf_map_fifo(void **state)
+{
+	struct symbolizer_stats before, after;
+	struct symbolizer *s;
+	struct sym_result r;
+	char path[64];
+	uint8_t *code;
+
+	(void)state;
+	code = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(code != MAP_FAILED);
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	s = symbolizer__new(NULL);
+	assert_non_null(s);
+	symbolizer__stats(s, &before);
+	alarm(20);
+	assert_int_equal(symbolizer__add_pid(s, getpid()), 0);
+	assert_int_equal(symbolizer__refresh_pid(s, getpid()), 0);
+	assert_int_equal(symbolizer__user(s, getpid(), (uintptr_t)code + 8, &r), 0);
+	alarm(0);
+	assert_null(r.func);
+	symbolizer__stats(s, &after);
+	assert_int_equal(after.files_refused_by[SAFEFILE_NOT_REGULAR] -
+			     before.files_refused_by[SAFEFILE_NOT_REGULAR],
+			 1);
+	assert_non_null(strstr(after.last_refused, "map: not a regular file"));
+	unlink(path);
+	symbolizer__free(s);
+	munmap(code, 4096);
+}
+
+/*
  * Code mapped after the capture (dlopen, or ld.so's libraries right after
  * exec) resolves: the symbolizer re-reads the maps instead of answering
  * -ENOENT until some notice arrives.
@@ -636,6 +674,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_self, test_teardown),
 	    cmocka_unit_test_teardown(test_vdso, test_teardown),
 	    cmocka_unit_test_teardown(test_perf_map, test_teardown),
+	    cmocka_unit_test_teardown(test_perf_map_fifo, test_teardown),
 	    cmocka_unit_test_teardown(test_mapped_later, test_teardown),
 	    cmocka_unit_test_teardown(test_null_safe, test_teardown),
 	};

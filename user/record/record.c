@@ -559,8 +559,12 @@ static void print_summary(struct record *r)
 	record__print_counts(r, secs, ps.processes);
 	fprintf(stderr,
 		"bpfprof: frames: %" PRIu64 ", unsymbolized %" PRIu64 "; symbol cache %" PRIu64
-		" hits, %" PRIu64 " misses, %" PRIu64 " evictions\n",
-		ps.frames, ps.frames_unsymbolized, ss.hits, ss.misses, ss.evictions);
+		" hits, %" PRIu64 " misses, %" PRIu64 " evictions; %" PRIu64 " files refused\n",
+		ps.frames, ps.frames_unsymbolized, ss.hits, ss.misses, ss.evictions,
+		ss.files_refused);
+	if (ss.files_refused)
+		fprintf(stderr, "bpfprof: refused files users control (last: %s)\n",
+			ss.last_refused);
 	if (r->child > 0 && r->child_done && WIFEXITED(r->child_status) &&
 	    WEXITSTATUS(r->child_status))
 		fprintf(stderr, "bpfprof: command exited with status %d\n",

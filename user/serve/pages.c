@@ -164,6 +164,11 @@ static void sampler_metrics(FILE *f, const struct sampler_stats *st)
 	       st->sym.bytes);
 	metric(f, "bpfprof_symbol_cache_binaries", "gauge", "Binaries in the symbol cache.",
 	       st->sym.binaries);
+	fprintf(f, "# HELP bpfprof_files_refused_total Files users control refused, by reason.\n"
+		   "# TYPE bpfprof_files_refused_total counter\n");
+	for (int i = 0; i < SAFEFILE_NR_REASONS; i++)
+		fprintf(f, "bpfprof_files_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+			safefile__reason_key(i), st->sym.files_refused_by[i]);
 	metric(f, "bpfprof_long_requests_waiting", "gauge", "seconds=N requests collecting.",
 	       st->waiters);
 }

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "symbolizer/elfsym.h"
+#include "util/safefile.h"
 
 /* Rough cost of the libdw state for one binary beyond its line tables. */
 #define DWARF_BASE_COST (16 * 1024)
@@ -341,18 +342,20 @@ out:
 	return err;
 }
 
-static int crc__file(int fd, uint32_t *crc)
+/* CRC of the first size bytes: a file that grows meanwhile is not read further. */
+static int crc__file(int fd, uint64_t size, uint32_t *crc)
 {
 	size_t bufsz = 64 * 1024;
 	uLong c = crc32(0, Z_NULL, 0);
 	char *buf = malloc(bufsz);
-	off_t off = 0;
-	ssize_t n;
+	uint64_t off = 0;
+	ssize_t n = 0;
 	int err = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	while ((n = pread(fd, buf, bufsz, off)) > 0) {
+	while (off < size &&
+	       (n = pread(fd, buf, size - off < bufsz ? size - off : bufsz, off)) > 0) {
 		c = crc32(c, (const Bytef *)buf, n);
 		off += n;
 	}
@@ -380,31 +383,50 @@ static bool same_file(int fd, const struct stat *other)
 	return other && !fstat(fd, &st) && st.st_dev == other->st_dev && st.st_ino == other->st_ino;
 }
 
-/*
- * Opens path as the debug file of a binary with build-id bid (checked when
- * both have one) or debuglink CRC crc (checked when want_crc). 0 or -errno.
- */
-static int dbgfile__open(struct dbgfile *df, const char *path, const uint8_t *bid, size_t bid_len,
-			 const uint32_t *want_crc, const struct stat *self)
+/* Where a candidate debug file is looked up, and how. */
+struct dbgloc {
+	int dirfd;
+	const char *path;
+	unsigned int flags; /* safefile_flags */
+};
+
+/* Both files have a build-id and they differ: not this binary's debug file. */
+static bool dbgfile__bid_differs(struct dbgfile *df, const uint8_t *bid, size_t bid_len)
 {
 	uint8_t dbid[ELFSYM_BUILD_ID_MAX];
-	uint32_t crc;
-	int len, err = -ENOENT;
+	int len = elfsym__read_build_id(df->elf, dbid);
 
-	df->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (df->fd < 0)
+	return bid_len && len > 0 && ((size_t)len != bid_len || memcmp(dbid, bid, len));
+}
+
+/*
+ * Opens loc as the debug file of a binary with build-id bid (checked when
+ * both have one) and debuglink CRC crc (checked when want_crc, after the
+ * cheaper checks: ELF, build-id). The file goes through safefile: regular, at most
+ * ELFSYM_DEBUG_MAX_BYTES, never a FIFO or device. 0 or -errno.
+ */
+static int dbgfile__open(struct dbgfile *df, const struct dbgloc *loc, const uint8_t *bid,
+			 size_t bid_len, const uint32_t *want_crc, const struct stat *self)
+{
+	uint64_t size = 0;
+	uint32_t crc;
+	int err;
+
+	err = safefile__open(loc->dirfd, loc->path, loc->flags, ELFSYM_DEBUG_MAX_BYTES, &df->fd,
+			     &size);
+	if (err)
 		goto out;
+	err = -ENOENT;
 	if (same_file(df->fd, self))
-		goto out;
-	if (want_crc && (crc__file(df->fd, &crc) || crc != *want_crc))
 		goto out;
 	df->elf = elf_begin(df->fd, ELF_C_READ_MMAP, NULL);
 	if (!df->elf || elf_kind(df->elf) != ELF_K_ELF || elf__scan(df->elf, &df->scan))
 		goto out;
-	len = elfsym__read_build_id(df->elf, dbid);
-	if (bid_len && len > 0 && ((size_t)len != bid_len || memcmp(dbid, bid, len)))
+	if (dbgfile__bid_differs(df, bid, bid_len))
 		goto out;
-	df->path = strdup(path);
+	if (want_crc && (crc__file(df->fd, size, &crc) || crc != *want_crc))
+		goto out;
+	df->path = strdup(loc->path);
 	err = df->path ? 0 : -ENOMEM;
 out:
 	if (err)
@@ -416,6 +438,7 @@ static int dbgfile__by_build_id(struct dbgfile *df, const struct elfsym_opts *o,
 				size_t bid_len)
 {
 	char hex[2 * ELFSYM_BUILD_ID_MAX + 1], path[PATH_MAX];
+	struct dbgloc loc = {.dirfd = AT_FDCWD, .path = path, .flags = SAFEFILE_FOLLOW};
 	size_t i;
 
 	if (!o->debug_root || bid_len < 2)
@@ -425,28 +448,51 @@ static int dbgfile__by_build_id(struct dbgfile *df, const struct elfsym_opts *o,
 	if (snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", o->debug_root, hex,
 		     hex + 2) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	return dbgfile__open(df, path, bid, bid_len, NULL, NULL);
+	return dbgfile__open(df, &loc, bid, bid_len, NULL, NULL);
+}
+
+/*
+ * Candidate i of the debuglink: <dir>/<link> and <dir>/.debug/<link> (a
+ * user's directory: no symlink, inside the process's root), then
+ * <debug_root><dir_ns>/<link> (root's tree: symlinks followed). false when
+ * there is no such candidate.
+ */
+static bool dbgloc__link(struct dbgloc *loc, char *path, size_t size, const struct elfsym_opts *o,
+			 const char *link, int i)
+{
+	const char *dir_ns = o->dir_ns ? o->dir_ns : o->dir;
+	int n;
+
+	*loc = (struct dbgloc){.dirfd = o->in_root ? o->root_fd : AT_FDCWD,
+			       .path = path,
+			       .flags = o->in_root ? SAFEFILE_IN_ROOT : 0};
+	if (i == 0 && o->dir)
+		n = snprintf(path, size, "%s/%s", o->dir, link);
+	else if (i == 1 && o->dir)
+		n = snprintf(path, size, "%s/.debug/%s", o->dir, link);
+	else if (i == 2 && o->debug_root && dir_ns) {
+		*loc = (struct dbgloc){.dirfd = AT_FDCWD, .path = path, .flags = SAFEFILE_FOLLOW};
+		n = snprintf(path, size, "%s%s/%s", o->debug_root, dir_ns, link);
+	} else
+		return false;
+	return n > 0 && (size_t)n < size;
 }
 
 static int dbgfile__by_link(struct dbgfile *df, const struct elfsym_opts *o,
-			    const struct elf_scan *sc, const struct stat *self)
+			    const struct elf_scan *sc, const uint8_t *bid, size_t bid_len,
+			    const struct stat *self)
 {
-	const char *link = sc->debuglink, *dir_ns = o->dir_ns ? o->dir_ns : o->dir;
+	const char *link = sc->debuglink;
 	char path[PATH_MAX];
+	struct dbgloc loc;
 	int i;
 
-	if (!link || strchr(link, '/'))
+	if (!link || strchr(link, '/') || !strcmp(link, "..") || !strcmp(link, "."))
 		return -ENOENT;
 	for (i = 0; i < 3; i++) {
-		if (i == 0 && o->dir)
-			snprintf(path, sizeof(path), "%s/%s", o->dir, link);
-		else if (i == 1 && o->dir)
-			snprintf(path, sizeof(path), "%s/.debug/%s", o->dir, link);
-		else if (i == 2 && o->debug_root && dir_ns)
-			snprintf(path, sizeof(path), "%s%s/%s", o->debug_root, dir_ns, link);
-		else
+		if (!dbgloc__link(&loc, path, sizeof(path), o, link, i))
 			continue;
-		if (!dbgfile__open(df, path, NULL, 0, &sc->debuglink_crc, self))
+		if (!dbgfile__open(df, &loc, bid, bid_len, &sc->debuglink_crc, self))
 			return 0;
 	}
 	return -ENOENT;
@@ -461,7 +507,7 @@ static int dbgfile__find(struct dbgfile *df, int fd, const struct elfsym_opts *o
 		return -ENOENT;
 	if (!dbgfile__by_build_id(df, o, es->bid, es->bid_len))
 		return 0;
-	return dbgfile__by_link(df, o, sc, fstat(fd, &self) ? NULL : &self);
+	return dbgfile__by_link(df, o, sc, es->bid, es->bid_len, fstat(fd, &self) ? NULL : &self);
 }
 
 static struct elfsym *elfsym__alloc(void)

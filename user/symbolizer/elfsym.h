@@ -15,21 +15,33 @@
 #include <gelf.h>
 
 #define ELFSYM_BUILD_ID_MAX 32 /* bytes; longer build-ids are ignored */
+/*
+ * Separate debug files larger than this are refused (counted by safefile):
+ * it covers the largest debug files distributions ship (browser engines,
+ * LLVM) and bounds the CRC of a debuglink target (~1 s at the cap).
+ */
+#define ELFSYM_DEBUG_MAX_BYTES (2ull << 30)
 
 struct elfsym;
 
 struct elfsym_opts {
 	/* Separate debug files: <debug_root>/.build-id/xx/rest.debug and
-	 * <debug_root>/<dir_ns>/<debuglink>. NULL: no search under a root. */
+	 * <debug_root>/<dir_ns>/<debuglink>. NULL: no search under a root.
+	 * The tree is root's: symlinks in it are followed (Fedora's build-id
+	 * links are symlinks); files must still be regular and capped. */
 	const char *debug_root;
-	/* The binary's directory as reachable from here (e.g. through
-	 * /proc/PID/root), for <dir>/<debuglink> and <dir>/.debug/<debuglink>. */
+	/* The binary's directory, for <dir>/<debuglink> and
+	 * <dir>/.debug/<debuglink>. A user may write there: a symlink as the
+	 * debuglink target is refused. With in_root, dir is resolved inside
+	 * root_fd (a dirfd of /proc/PID/root) and cannot leave it. */
 	const char *dir;
 	/* The same directory as the process sees it. NULL: dir. */
 	const char *dir_ns;
+	bool in_root;
+	int root_fd;
 };
 
-/* elf_version() once; false when libelf cannot work. */
+/* elf_version() once; false when libelf cannot work. Thread use: one thread per elfsym. */
 bool elfsym__init_libelf(void);
 
 /* The NT_GNU_BUILD_ID note: its length (0 when absent) or -errno. */

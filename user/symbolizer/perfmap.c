@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "symbolizer/perfmap.h"
+#include "util/safefile.h"
 
 /* How many overlapping older entries a lookup looks back through. */
 #define PERFMAP_SCAN_BACK 16
@@ -23,6 +25,7 @@ struct perfmap {
 	char *names;
 	size_t names_len, names_cap;
 	uint64_t file_size;
+	uint64_t skipped; /* lines over PERFMAP_MAX_LINE */
 };
 
 static long perfmap__add_name(struct perfmap *m, const char *s, size_t len)
@@ -93,44 +96,61 @@ static int pmsym__cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static int perfmap__fill(struct perfmap *m, FILE *f)
+/* Reads the lines of fd, at most PERFMAP_MAX_BYTES whatever the file does meanwhile. */
+static int perfmap__fill(struct perfmap *m, int fd, const char *path)
 {
-	size_t lcap = 0;
-	char *line = NULL;
-	struct stat st;
-	int err = 0;
+	struct safefile_lines *lr;
+	const char *line;
+	size_t len;
+	int err = 0, r;
 
-	if (!fstat(fileno(f), &st))
-		m->file_size = st.st_size;
-	while (!err && getline(&line, &lcap, f) > 0)
+	lr = safefile_lines__new(fd, PERFMAP_MAX_LINE, PERFMAP_MAX_BYTES, path);
+	if (!lr)
+		return -errno;
+	while (!err && (r = safefile_lines__next(lr, &line, &len)) > 0)
 		err = perfmap__parse_line(m, line);
-	if (!err && ferror(f))
-		err = -EIO;
-	free(line);
-	if (!err)
+	if (!err && r < 0)
+		err = r;
+	m->skipped = safefile_lines__skipped(lr);
+	safefile_lines__free(lr);
+	/* qsort(NULL, 0, ...) is undefined: an empty map has nothing to sort. */
+	if (!err && m->nr)
 		qsort(m->syms, m->nr, sizeof(*m->syms), pmsym__cmp);
 	return err;
 }
 
-struct perfmap *perfmap__load(const char *path)
+struct perfmap *perfmap__load_at(int dirfd, const char *path, unsigned int flags)
 {
-	struct perfmap *m;
-	FILE *f;
-	int err = -ENOMEM;
+	struct perfmap *m = NULL;
+	int fd = -1, err;
 
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
+	err = safefile__open(dirfd, path, flags, PERFMAP_MAX_BYTES, &fd, NULL);
+	if (err)
+		goto out;
+	err = -ENOMEM;
 	m = calloc(1, sizeof(*m));
-	if (m)
-		err = perfmap__fill(m, f);
-	fclose(f);
+	if (!m)
+		goto out;
+	m->file_size = lseek(fd, 0, SEEK_END);
+	if (lseek(fd, 0, SEEK_SET)) {
+		err = -errno;
+		goto out;
+	}
+	err = perfmap__fill(m, fd, path);
+out:
+	if (fd >= 0)
+		close(fd);
 	if (err) {
 		perfmap__free(m);
 		errno = -err;
 		return NULL;
 	}
 	return m;
+}
+
+struct perfmap *perfmap__load(const char *path)
+{
+	return perfmap__load_at(AT_FDCWD, path, 0);
 }
 
 void perfmap__free(struct perfmap *m)
@@ -168,6 +188,11 @@ const char *perfmap__find(const struct perfmap *m, uint64_t addr, uint64_t *star
 	if (start)
 		*start = best->start;
 	return m->names + best->name;
+}
+
+uint64_t perfmap__skipped(const struct perfmap *m)
+{
+	return m ? m->skipped : 0;
 }
 
 size_t perfmap__nr(const struct perfmap *m)

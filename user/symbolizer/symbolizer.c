@@ -22,6 +22,7 @@
 #include "symbolizer/perfmap.h"
 #include "symbolizer/procmaps.h"
 #include "symbolizer/symcache.h"
+#include "util/safefile.h"
 
 #define DEFAULT_CACHE_BYTES (32u << 20)
 #define DEFAULT_MAX_PIDS    4096
@@ -32,6 +33,12 @@
 /* A perf map that missed is re-read at most this often, when it grew. */
 #define PERFMAP_RECHECK_NS 1000000000ull
 #define MAPS_RECHECK_NS 200000000ULL /* 200 ms */
+/*
+ * Mapped binaries larger than this are refused: the biggest real ones
+ * (browser engines, LLVM with symbols) are around 1-2 GiB, and what is read
+ * from a binary (symbol tables, notes) is bounded by its size.
+ */
+#define BIN_MAX_BYTES (4ull << 30)
 
 enum map_kind {
 	MAP_NONE, /* nothing to symbolize with ([vsyscall], unreadable file) */
@@ -56,6 +63,10 @@ struct proc {
 	struct mapbin *bins;	  /* parallel to maps->ents */
 	struct perfmap *perfmap;
 	uint64_t perfmap_checked; /* CLOCK_MONOTONIC ns */
+	/* The perf map file last loaded or refused: not read again until it changes. */
+	struct {
+		uint64_t dev, ino, size, mtime_ns;
+	} perfmap_seen;
 	uint64_t maps_read;	  /* CLOCK_MONOTONIC ns of the last /proc/PID/maps read */
 };
 
@@ -235,36 +246,53 @@ static uint64_t entry__dev(const struct procmaps_entry *e)
 	return (uint64_t)e->dev_major << 32 | e->dev_minor;
 }
 
-/*
- * The binary as the process sees it (its root, for containers), or through
- * map_files for deleted binaries and when the path does not open.
- */
-static int bin__open(int pid, const struct procmaps_entry *e)
+/* A dirfd of the process's root, for opens that must not leave it: fd or -errno. */
+static int proc__root_fd(int pid)
 {
-	char path[PATH_MAX];
-	int fd = -1;
+	char path[64];
+	int fd;
 
-	if (!e->deleted &&
-	    snprintf(path, sizeof(path), "/proc/%d/root%s", pid, e->path) < (int)sizeof(path))
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
-		 (unsigned long long)e->start, (unsigned long long)e->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
-static struct elfsym *bin__load(struct symbolizer *s, int pid, const struct procmaps_entry *e,
+/*
+ * The binary as the process sees it (resolved inside its root, no symlink
+ * as the last component: /proc/PID/maps names the file itself), or through
+ * map_files for deleted binaries and when that path does not open. The
+ * map_files entry is a kernel-made link to exactly the mapped file, so it
+ * is followed; the file must still be regular and under BIN_MAX_BYTES.
+ */
+static int bin__open(int pid, int root_fd, const struct procmaps_entry *e)
+{
+	char path[PATH_MAX];
+	int fd = -1, err = -ENOENT;
+
+	if (!e->deleted && root_fd >= 0)
+		err = safefile__open(root_fd, e->path, SAFEFILE_IN_ROOT, BIN_MAX_BYTES, &fd, NULL);
+	/* A refused file is not retried by another name: it is the same file. */
+	if (!err || err == -ENODEV || err == -EFBIG)
+		return err ? err : fd;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)e->start, (unsigned long long)e->end);
+	err = safefile__open(AT_FDCWD, path, SAFEFILE_FOLLOW, BIN_MAX_BYTES, &fd, NULL);
+	return err ? err : fd;
+}
+
+static struct elfsym *bin__load(struct symbolizer *s, int root_fd, const struct procmaps_entry *e,
 				Elf *elf, int fd)
 {
-	char dir[PATH_MAX], dir_ns[PATH_MAX];
-	struct elfsym_opts o = {.debug_root = s->debug_root, .dir = dir, .dir_ns = dir_ns};
+	char dir[PATH_MAX];
+	struct elfsym_opts o = {
+	    .debug_root = s->debug_root, .dir = dir, .in_root = root_fd >= 0, .root_fd = root_fd};
 	const char *slash = strrchr(e->path, '/');
 	int len = slash ? (int)(slash - e->path) : 0;
 
-	snprintf(dir_ns, sizeof(dir_ns), "%.*s", len, e->path);
-	snprintf(dir, sizeof(dir), "/proc/%d/root%.*s", pid, len, e->path);
+	if (root_fd < 0)
+		o.dir = NULL; /* no directory to look in: only the debug root */
+	snprintf(dir, sizeof(dir), "%.*s", len, e->path);
+	o.dir_ns = dir;
 	return elfsym__load(elf, fd, &o);
 }
 
@@ -286,11 +314,11 @@ static struct elfsym *bin__resolve(struct symbolizer *s, int pid, const struct p
 {
 	struct symcache_key k = {
 	    .bid = b->bid, .dev = entry__dev(e), .ino = e->inode, .path = e->path};
+	int root_fd = proc__root_fd(pid), fd, len;
 	struct elfsym *es = NULL;
 	Elf *elf = NULL;
-	int fd, len;
 
-	fd = bin__open(pid, e);
+	fd = bin__open(pid, root_fd, e);
 	if (fd < 0)
 		goto out;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -301,13 +329,15 @@ static struct elfsym *bin__resolve(struct symbolizer *s, int pid, const struct p
 	es = lookup ? symcache__lookup(s->cache, &k) : NULL;
 	if (es)
 		goto out;
-	es = bin__load(s, pid, e, elf, fd);
+	es = bin__load(s, root_fd, e, elf, fd);
 	if (es && symcache__insert(s->cache, &k, es, elfsym__bytes(es)))
 		es = NULL;
 out:
 	elf_end(elf);
 	if (fd >= 0)
 		close(fd);
+	if (root_fd >= 0)
+		close(root_fd);
 	b->failed = !es;
 	return es;
 }
@@ -387,7 +417,53 @@ static uint64_t now__ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* (Re)reads the perf map when it exists and changed size since last read. */
+/*
+ * True when st is the perf map file last loaded or refused (nothing new to
+ * read); with remember, st becomes that file.
+ */
+static bool perfmap__seen(struct proc *p, const struct stat *st, bool remember)
+{
+	uint64_t mtime = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + st->st_mtim.tv_nsec;
+	bool same = p->perfmap_seen.dev == st->st_dev && p->perfmap_seen.ino == st->st_ino &&
+		    p->perfmap_seen.size == (uint64_t)st->st_size &&
+		    p->perfmap_seen.mtime_ns == mtime;
+
+	if (remember) {
+		p->perfmap_seen.dev = st->st_dev;
+		p->perfmap_seen.ino = st->st_ino;
+		p->perfmap_seen.size = st->st_size;
+		p->perfmap_seen.mtime_ns = mtime;
+	}
+	return same;
+}
+
+/*
+ * /tmp/perf-NSPID.map inside the process's root (containers), else
+ * /tmp/perf-PID.map here. Any user writes /tmp: the file goes through
+ * safefile (no symlink, no FIFO, at most PERFMAP_MAX_BYTES).
+ */
+static struct perfmap *perfmap__open(struct proc *p, int i)
+{
+	char path[64];
+	struct perfmap *m;
+	int root_fd;
+
+	if (i == 1) {
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", p->pid);
+		return perfmap__load(path);
+	}
+	root_fd = proc__root_fd(p->pid);
+	if (root_fd < 0) {
+		errno = -root_fd;
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", p->nspid);
+	m = perfmap__load_at(root_fd, path, SAFEFILE_IN_ROOT);
+	close(root_fd);
+	return m;
+}
+
+/* (Re)reads the perf map when it exists and changed since it was last read. */
 static void proc__load_perfmap(struct proc *p)
 {
 	char paths[2][PATH_MAX];
@@ -399,13 +475,20 @@ static void proc__load_perfmap(struct proc *p)
 	snprintf(paths[0], sizeof(paths[0]), "/proc/%d/root/tmp/perf-%d.map", p->pid, p->nspid);
 	snprintf(paths[1], sizeof(paths[1]), "/tmp/perf-%d.map", p->pid);
 	for (i = 0; i < 2; i++) {
-		if (stat(paths[i], &st))
+		/* lstat only tells what changed; the open is the checked one. */
+		if (lstat(paths[i], &st))
 			continue;
-		if (p->perfmap && perfmap__file_size(p->perfmap) == (uint64_t)st.st_size)
+		if (perfmap__seen(p, &st, false))
 			return;
-		m = perfmap__load(paths[i]);
+		m = perfmap__open(p, i);
+		/* Refused (FIFO, too big, symlink): the other name is likely the same file. */
+		if (!m && (errno == ENODEV || errno == EFBIG || errno == ELOOP || errno == EXDEV)) {
+			perfmap__seen(p, &st, true);
+			return;
+		}
 		if (!m)
 			continue;
+		perfmap__seen(p, &st, true);
 		perfmap__free(p->perfmap);
 		p->perfmap = m;
 		return;
@@ -465,6 +548,7 @@ int symbolizer__refresh_pid(struct symbolizer *s, int pid)
 		return symbolizer__add_pid(s, pid);
 	fresh.nspid = proc__read_nspid(pid);
 	fresh.perfmap = p->perfmap;
+	fresh.perfmap_seen = p->perfmap_seen;
 	err = proc__read_maps(s, &fresh);
 	if (err) {
 		/* Gone or failing: keep what we had, it still resolves old samples. */
@@ -481,6 +565,7 @@ int symbolizer__refresh_pid(struct symbolizer *s, int pid)
 	p->bins = fresh.bins;
 	p->perfmap = fresh.perfmap;
 	p->perfmap_checked = fresh.perfmap_checked;
+	p->perfmap_seen = fresh.perfmap_seen;
 	p->maps_read = fresh.maps_read;
 	p->nspid = fresh.nspid;
 	proc__touch(s, p);
@@ -679,8 +764,15 @@ bool symbolizer__kernel_restricted(struct symbolizer *s)
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *out)
 {
 	struct symcache_stats cs;
+	struct safefile_stats fs;
+	int i;
 
 	memset(out, 0, sizeof(*out));
+	safefile__stats(&fs);
+	out->files_refused = fs.refused;
+	for (i = 0; i < SAFEFILE_NR_REASONS; i++)
+		out->files_refused_by[i] = fs.by_reason[i];
+	memcpy(out->last_refused, fs.last, sizeof(out->last_refused));
 	if (!s)
 		return;
 	symcache__stats(s->cache, &cs);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/safefile.h"
+
 struct symbolizer;
 
 struct symbolizer_opts {
@@ -45,6 +47,14 @@ struct symbolizer_stats {
 	uint64_t bytes;		/* estimated bytes held by binary caches */
 	uint64_t pids;		/* processes whose maps are held */
 	uint64_t pid_evictions; /* processes dropped at the max_pids bound */
+	/*
+	 * Files users control that were refused (FIFO, device, over a size or
+	 * line cap, symlink, escape from a process's root). Process-wide: every
+	 * symbolizer and reader of the agent counts here.
+	 */
+	uint64_t files_refused;
+	uint64_t files_refused_by[SAFEFILE_NR_REASONS];
+	char last_refused[256]; /* "PATH: reason", "" if none */
 };
 
 struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts); /* NULL + errno */
