@@ -13,16 +13,13 @@
 #include "fuzz.h"
 #include "symbolizer/elfsym.h"
 
-static char empty_dir[] = "/tmp/bpfprof-fuzz-elfsym-XXXXXX";
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	if (!elfsym__init_libelf())
 		fuzz__die("elf_version");
-	if (!mkdtemp(empty_dir))
-		fuzz__die("mkdtemp");
+	fuzz__mkdir();
 	return 0;
 }
 
@@ -53,7 +50,7 @@ static void lookups(struct elfsym *es)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct elfsym_opts opts = {.debug_root = empty_dir, .dir = empty_dir, .dir_ns = "/usr/bin"};
+	struct elfsym_opts opts = {.debug_root = fuzz__dir, .dir = fuzz__dir, .dir_ns = "/usr/bin"};
 	uint8_t bid[ELFSYM_BUILD_ID_MAX];
 	char path[64], *image;
 	struct elfsym *es;
