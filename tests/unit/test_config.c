@@ -327,7 +327,7 @@ static void test_good_values(void **state)
 {
 	const struct run r = {
 	    .env = {"BPFPROF_INSECURE_ALLOW_REMOTE=1", "BPFPROF_RATE_LIMIT=0",
-		    "BPFPROF_RATE_BURST=2.5", "BPFPROF_MAX_SECONDS=1h"},
+		    "BPFPROF_RATE_BURST=2.5", "BPFPROF_MAX_SECONDS=1h", "BPFPROF_HEAP_BUDGET=0.01"},
 	    .argv = {"-F100000", "--listen=[0:0::1]:0", "--window", "3600", "--retention=60m",
 		     "--no-kernel=0", "--store-mb=65536"},
 	};
@@ -349,6 +349,7 @@ static void test_good_values(void **state)
 	assert_true(c.rate_limit == 0.0);
 	assert_true(c.rate_burst == 2.5);
 	assert_int_equal(c.store_mb, 65536);
+	assert_true(c.heap_budget == 0.01);
 	assert_int_equal(run(&c, &r2, VALIDATE, err, sizeof(err)), 0);
 	assert_int_equal(c.freq_hz, 1);
 	assert_string_equal(c.listen_addr, "127.0.0.1");
@@ -404,6 +405,12 @@ static const struct bad bad[] = {
     {{.argv = {"--rate-limit=1e9"}}, LOAD, {"for rate_limit"}},
     {{.argv = {"--rate-limit=2.5.1"}}, LOAD, {"for rate_limit"}},
     {{.file = "rate_burst = 0\n"}, LOAD, {"line 1: invalid value '0' for rate_burst"}},
+    /* a fractional lower bound must not be truncated to 0 (it was, as an integer) */
+    {{.argv = {"--heap-budget=0"}},
+     LOAD,
+     {"--heap-budget: invalid value '0' for heap_budget: expected a number 0.01..100"}},
+    {{.argv = {"--heap-budget=0.005"}}, LOAD, {"'0.005' for heap_budget"}},
+    {{.argv = {"--heap-budget=100.5"}}, LOAD, {"'100.5' for heap_budget"}},
     /* durations */
     {{.argv = {"--window", "0"}},
      LOAD,

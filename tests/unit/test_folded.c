@@ -127,6 +127,26 @@ static void test_aggregates_across_labels(void **state)
 	profile__free(p);
 }
 
+/* Samples folded into one line (other tids) sum without overflowing. */
+static void test_sum_saturates(void **state)
+{
+	struct profile *p = profile__new(types, 2, 0);
+	uint32_t f = profile__function(p, "f", NULL, "");
+	uint32_t l = profile__location(p, 0, 1, f, 0);
+	struct profile_label a[] = {{.key = "comm", .str = "x"}, {.key = "tid", .num = 1}};
+	struct profile_label b[] = {{.key = "comm", .str = "x"}, {.key = "tid", .num = 2}};
+	int64_t v[] = {INT64_MAX, 1};
+	char *out;
+
+	(void)state;
+	assert_int_equal(profile__add_sample(p, &l, 1, v, a, 2), 0);
+	assert_int_equal(profile__add_sample(p, &l, 1, v, b, 2), 0);
+	out = folded(p, 0);
+	assert_string_equal(out, "x;f 9223372036854775807\n");
+	free(out);
+	profile__free(p);
+}
+
 static void test_errors(void **state)
 {
 	struct profile *p = profile__new(types, 2, 0);
@@ -143,6 +163,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exact_text),
 	    cmocka_unit_test(test_aggregates_across_labels),
+	    cmocka_unit_test(test_sum_saturates),
 	    cmocka_unit_test(test_errors),
 	};
 

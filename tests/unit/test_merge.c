@@ -117,6 +117,76 @@ static void test_dedup_across_profiles(void **state)
 	profile__free(b);
 }
 
+/* A sample of value v (both types) on main <- fn in /bin/app, pid 10. */
+static void add_value(struct profile *p, const char *fn, int64_t v)
+{
+	struct profile_label l[] = {{.key = "pid", .str = "10"}};
+	int64_t values[2] = {v, v};
+	uint32_t m, f, loc;
+
+	m = profile__mapping(p, 0x400000, 0x500000, 0, "/bin/app", "beef");
+	f = profile__function(p, fn, NULL, "/bin/app");
+	loc = profile__location(p, m, 0x401000, f, 1);
+	assert_true(m && f && loc);
+	assert_int_equal(profile__add_sample(p, &loc, 1, values, l, 1), 0);
+}
+
+static int64_t value_of(const struct profile *p, const char *fn)
+{
+	const struct profile_sample *s = find_sample(p, fn, "10");
+
+	assert_non_null(s);
+	assert_true(s->values[0] == s->values[1]);
+	return s->values[0];
+}
+
+/* Windows read back from files can hold anything: merged sums clamp. */
+static void test_merge_saturates(void **state)
+{
+	struct profile *a = cpu_new(), *dst;
+
+	(void)state;
+	add_value(a, "hot", INT64_MAX);
+	add_value(a, "cold", INT64_MIN);
+	dst = profile__new_like(a);
+	assert_non_null(dst);
+	assert_int_equal(profile__merge(dst, a, NULL), 0);
+	assert_int_equal(profile__merge(dst, a, NULL), 0);
+	assert_true(value_of(dst, "hot") == INT64_MAX);
+	assert_true(value_of(dst, "cold") == INT64_MIN);
+	profile__free(dst);
+	profile__free(a);
+}
+
+/* A diff: the range plus the baseline negated; -INT64_MIN must not overflow. */
+static void test_merge_negated_diff(void **state)
+{
+	struct profile *cur = cpu_new(), *base = cpu_new(), *diff;
+
+	(void)state;
+	add_value(cur, "grew", 10);
+	add_value(cur, "same", 4);
+	add_value(base, "grew", 3);
+	add_value(base, "same", 4);
+	add_value(base, "gone", 6);
+	add_value(base, "crafted", INT64_MIN);
+	add_value(cur, "crafted_too", INT64_MIN);
+	add_value(base, "crafted_too", INT64_MAX);
+	diff = profile__new_like(cur);
+	assert_non_null(diff);
+	assert_int_equal(profile__merge(diff, cur, NULL), 0);
+	assert_int_equal(profile__merge_negated(diff, base, NULL), 0);
+	assert_int_equal(value_of(diff, "grew"), 7);
+	assert_int_equal(value_of(diff, "same"), 0);
+	assert_int_equal(value_of(diff, "gone"), -6);
+	assert_true(value_of(diff, "crafted") == INT64_MAX);
+	assert_true(value_of(diff, "crafted_too") == INT64_MIN);
+	assert_int_equal(profile__merge_negated(diff, diff, NULL), -EINVAL);
+	profile__free(diff);
+	profile__free(cur);
+	profile__free(base);
+}
+
 static struct profile *three_procs(void)
 {
 	struct profile *p = cpu_new();
@@ -320,6 +390,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dedup_across_profiles),
+	    cmocka_unit_test(test_merge_saturates),
+	    cmocka_unit_test(test_merge_negated_diff),
 	    cmocka_unit_test(test_filter_pid_and_comm),
 	    cmocka_unit_test(test_filter_exe_and_numeric_pid),
 	    cmocka_unit_test(test_type_mismatch),

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -644,8 +646,6 @@ static void bad_frame_budget(struct pb_buf *b)
 
 static const struct bad_case bad_cases[] = {
     {"location ids as fixed32", bad_ids_fixed32},
-    {"sample deeper than the frame cap", bad_frames_per_sample},
-    {"inlining past the expansion budget", bad_frame_budget},
     {"empty", bad_empty},
     {"truncated key varint", bad_trunc_key},
     {"length past the end", bad_len_past_end},
@@ -674,6 +674,34 @@ static const struct bad_case bad_cases[] = {
     {"negative default type index", bad_default_type_index},
     {"nested length past its parent", bad_nested_len},
 };
+
+/* The built message is refused with -EFBIG and a reason starting with want. */
+static void expect_limit(void (*build)(struct pb_buf *b), size_t max_mem, const char *want)
+{
+	struct pprof_limits lim = {.max_mem_bytes = max_mem};
+	struct profile *p = NULL;
+	char why[256] = "stale";
+	struct pb_buf b;
+	uint8_t *buf;
+	size_t len;
+	int err;
+
+	pb__init(&b);
+	build(&b);
+	assert_int_equal(pb__err(&b), 0);
+	buf = pb__take(&b, &len);
+	err = pprof__decode_ex(buf, len, &lim, &p, why, sizeof(why));
+	if (err != -EFBIG || strncmp(why, want, strlen(want)))
+		fail_msg("want -EFBIG '%s...', got %d '%s'", want, err, why);
+	assert_null(p);
+	/* the same message decodes without the caller's cap (when it set one) */
+	if (max_mem) {
+		assert_int_equal(pprof__decode_ex(buf, len, NULL, &p, why, sizeof(why)), 0);
+		assert_string_equal(why, "");
+		profile__free(p);
+	}
+	free(buf);
+}
 
 /* Decodes from an exact-size heap copy, so ASan sees any read past the end. */
 static int decode_exact(const uint8_t *buf, size_t len, struct profile **out)
@@ -730,6 +758,9 @@ static void test_malformed_table(void **state)
 		assert_null(p);
 		free(buf);
 	}
+	/* caps are -EFBIG, and the reason names them */
+	expect_limit(bad_frames_per_sample, 0, "sample: over 65536 frames");
+	expect_limit(bad_frame_budget, 0, "samples: inline expansion over 8 frames per message byte");
 	assert_int_equal(pprof__decode(NULL, 0, NULL), -EINVAL);
 	assert_int_equal(pprof__decode(NULL, 5, &p), -EINVAL);
 }
@@ -805,6 +836,152 @@ static void test_random_flips(void **state)
 	free(buf);
 }
 
+/* ---- caps proportional to the input ---- */
+
+#define N_TABLE 3000
+
+static void many_mappings(struct pb_buf *b)
+{
+	size_t s;
+	int i;
+
+	hdr(b);
+	for (i = 1; i <= N_TABLE; i++) {
+		s = pb__start(b);
+		pb__uint64(b, 1, i);
+		pb__uint64(b, 2, 0x1000 * i);
+		pb__end(b, 3, s);
+	}
+}
+
+static void many_functions(struct pb_buf *b)
+{
+	size_t s;
+	int i;
+
+	hdr(b);
+	for (i = 1; i <= N_TABLE; i++) {
+		s = pb__start(b);
+		pb__uint64(b, 1, i);
+		pb__int64(b, 2, 1 + i % 9);
+		pb__end(b, 5, s);
+	}
+}
+
+static void many_locations(struct pb_buf *b)
+{
+	size_t s;
+	int i;
+
+	hdr(b);
+	for (i = 1; i <= N_TABLE; i++) {
+		s = pb__start(b);
+		pb__uint64(b, 1, i);
+		pb__uint64(b, 3, i);
+		pb__end(b, 4, s);
+	}
+}
+
+/* Distinct samples through a label each: the model holds every one. */
+static void many_samples(struct pb_buf *b)
+{
+	size_t s, l;
+	int i;
+
+	hdr(b);
+	for (i = 1; i <= N_TABLE; i++) {
+		s = pb__start(b);
+		pb__int64(b, 2, 1);
+		l = pb__start(b);
+		pb__int64(b, 1, 8);
+		pb__int64(b, 3, i);
+		pb__end(b, 3, l);
+		pb__end(b, 2, s);
+	}
+}
+
+static void many_labels(struct pb_buf *b)
+{
+	size_t s, l;
+	int i;
+
+	hdr(b);
+	s = pb__start(b);
+	pb__int64(b, 2, 1);
+	for (i = 1; i <= N_TABLE; i++) {
+		l = pb__start(b);
+		pb__int64(b, 1, 8);
+		pb__int64(b, 3, i);
+		pb__end(b, 3, l);
+	}
+	pb__end(b, 2, s);
+}
+
+static void many_comments(struct pb_buf *b)
+{
+	int i;
+
+	hdr(b);
+	for (i = 1; i <= N_TABLE; i++)
+		pb__int64(b, 13, 1 + i % 9);
+}
+
+static void many_strings(struct pb_buf *b)
+{
+	int i;
+
+	hdr(b);
+	for (i = 1; i <= N_TABLE; i++)
+		pb__string(b, 6, "");
+}
+
+/* Every table is charged to the memory budget, and the one that overruns it is named. */
+static void test_table_caps(void **state)
+{
+	(void)state;
+	expect_limit(many_mappings, 64 << 10, "mappings: decoding would take over 65536 bytes");
+	expect_limit(many_functions, 64 << 10, "functions: ");
+	expect_limit(many_locations, 64 << 10, "locations: ");
+	expect_limit(many_samples, 64 << 10, "samples: ");
+	expect_limit(many_labels, 64 << 10, "sample labels: ");
+	expect_limit(many_comments, 16 << 10, "comments: ");
+	expect_limit(many_strings, 4 << 10, "string table: ");
+}
+
+/*
+ * The 52-byte profile of the issue: two identical samples whose values sum
+ * past INT64_MAX. UBSan aborts this test if the sum overflows.
+ */
+static void test_identical_samples_saturate(void **state)
+{
+	int64_t v[2] = {INT64_MAX, INT64_MIN};
+	struct profile *p = NULL;
+	struct pb_buf b;
+	uint8_t *buf;
+	size_t len, s;
+	int i;
+
+	(void)state;
+	pb__init(&b);
+	pb_value_type(&b, 1, 1, 2);
+	pb_value_type(&b, 1, 3, 4);
+	for (i = 0; i < 2; i++) {
+		s = pb__start(&b);
+		pb__packed_int64(&b, 2, v, 2);
+		pb__end(&b, 2, s);
+	}
+	for (i = 0; i < 5; i++)
+		pb__string(&b, 6, (const char *[]){"", "s", "c", "n", "b"}[i]);
+	buf = pb__take(&b, &len);
+	print_message("identical-samples profile: %zu bytes\n", len);
+	assert_int_equal(decode_exact(buf, len, &p), 0);
+	assert_int_equal(profile__n_samples(p), 1);
+	assert_true(profile__sample_at(p, 0)->values[0] == INT64_MAX);
+	assert_true(profile__sample_at(p, 0)->values[1] == INT64_MIN);
+	profile__free(p);
+	free(buf);
+}
+
 /* ---- gzip ---- */
 
 /* gzip of n zero bytes, streamed so the input never exists in memory. */
@@ -876,6 +1053,141 @@ static void test_gzip_bomb(void **state)
 	free(gz);
 }
 
+/* The bomb through the _ex API: the reason names the limit. */
+static void test_gzip_bomb_reason(void **state)
+{
+	struct pprof_limits lim = {.max_raw_bytes = (size_t)1 << 20};
+	struct profile *p = NULL;
+	char why[256];
+	uint8_t *gz;
+	size_t len;
+
+	(void)state;
+	gz = gzip_zeros((size_t)2 << 20, &len);
+	assert_int_equal(pprof__decode_gz_ex(gz, len, &lim, &p, why, sizeof(why)), -EFBIG);
+	assert_string_equal(why, "decompresses to over the 1048576-byte limit");
+	assert_null(p);
+	free(gz);
+}
+
+/*
+ * The issue's 62 KB file: a valid header, then 32 M empty strings (64 MB
+ * once inflated), gzip'd here with zlib from a repeated chunk.
+ */
+#define N_EMPTY_STRINGS 32000000u
+
+static uint8_t *gzip_empty_strings(size_t *len, size_t *raw_len)
+{
+	static uint8_t chunk[1 << 20];
+	size_t cap = 256 << 10, i, left = (size_t)N_EMPTY_STRINGS * 2;
+	uint8_t *out = malloc(cap), *head;
+	z_stream zs = {0};
+	struct pb_buf b;
+	size_t head_len;
+
+	assert_non_null(out);
+	for (i = 0; i < sizeof(chunk); i += 2) {
+		chunk[i] = 0x32; /* field 6 (string_table), wire type 2 */
+		chunk[i + 1] = 0; /* length 0 */
+	}
+	pb__init(&b);
+	hdr(&b);
+	head = pb__take(&b, &head_len);
+	*raw_len = head_len + left;
+	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	zs.next_in = head;
+	zs.avail_in = (uInt)head_len;
+	assert_int_equal(deflate(&zs, Z_NO_FLUSH), Z_OK);
+	while (left) {
+		size_t n = left > sizeof(chunk) ? sizeof(chunk) : left;
+
+		left -= n;
+		zs.next_in = chunk;
+		zs.avail_in = (uInt)n;
+		assert_int_not_equal(deflate(&zs, left ? Z_NO_FLUSH : Z_FINISH), Z_STREAM_ERROR);
+		assert_int_equal(zs.avail_in, 0);
+		assert_true(zs.avail_out > 0);
+	}
+	*len = zs.total_out;
+	deflateEnd(&zs);
+	free(head);
+	return out;
+}
+
+/* field: "VmHWM" (peak RSS) or "VmRSS". */
+static long vm_kib(const char *field)
+{
+	char line[256], fmt[32];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* In a child, so the peak RSS measured is this decode's alone. */
+static void decode_in_child(const uint8_t *gz, size_t len, long max_kib)
+{
+	struct profile *p = NULL;
+	int status, fd, err;
+	long kib, base;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		/* 5 resets the peak to the current RSS */
+		fd = open("/proc/self/clear_refs", O_WRONLY);
+		if (fd < 0 || write(fd, "5", 1) != 1)
+			_exit(3);
+		close(fd);
+		base = vm_kib("VmRSS");
+		err = pprof__decode_gz(gz, len, &p);
+		kib = vm_kib("VmHWM") - base;
+		fprintf(stderr, "decode: %d, %zu strings kept, peak RSS +%ld KiB (limit %ld)\n", err,
+			profile__n_strings(p), kib, max_kib);
+		_exit(err ? 2 : profile__n_strings(p) > 3 || kib > max_kib ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_empty_strings_bomb(void **state)
+{
+	struct pprof_limits lim = {.max_mem_bytes = (size_t)64 << 20};
+	struct profile *p = NULL;
+	size_t len, raw_len;
+	char why[256];
+	uint8_t *gz;
+
+	(void)state;
+	gz = gzip_empty_strings(&len, &raw_len);
+	print_message("%u empty strings: %zu bytes gzip'd, %zu inflated\n", N_EMPTY_STRINGS, len,
+		      raw_len);
+	assert_true(len < (size_t)100 << 10);
+	/* a cap like the store's memory cap refuses it before the table is built */
+	assert_int_equal(pprof__decode_gz_ex(gz, len, &lim, &p, why, sizeof(why)), -EFBIG);
+	assert_null(p);
+	if (strncmp(why, "string table: decoding would take over 67108864 bytes", 50))
+		fail_msg("reason: %s", why);
+	/*
+	 * With the default caps it decodes, in about 5 bytes per string on top
+	 * of the 64 MB message (one malloc per string took 1.3 GB): 512 MiB
+	 * leaves room for ASan's shadow and quarantine.
+	 */
+	decode_in_child(gz, len, 512 << 10);
+	free(gz);
+}
+
 static void test_decode_gz_garbage(void **state)
 {
 	struct profile *p = NULL, *src = rich_profile();
@@ -902,6 +1214,8 @@ int main(void)
 	    cmocka_unit_test(test_every_truncation),  cmocka_unit_test(test_random_flips),
 	    cmocka_unit_test(test_gunzip_bounds),     cmocka_unit_test(test_gzip_bomb),
 	    cmocka_unit_test(test_decode_gz_garbage),
+	    cmocka_unit_test(test_table_caps),	      cmocka_unit_test(test_identical_samples_saturate),
+	    cmocka_unit_test(test_gzip_bomb_reason),  cmocka_unit_test(test_empty_strings_bomb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

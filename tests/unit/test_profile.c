@@ -286,6 +286,47 @@ static void test_top_flat_cum_recursion(void **state)
 	assert_int_equal(profile__top(p, 0, top, 0), 0);
 }
 
+/*
+ * Values come from data-dir files: merging two identical samples of
+ * INT64_MAX must clamp, not overflow (UBSan aborts these tests on overflow).
+ */
+static void test_sample_sum_saturates(void **state)
+{
+	struct profile *p = *state;
+	uint32_t m = profile__mapping(p, 0x1000, 0x9000, 0, "/bin/a", "");
+	uint32_t f = profile__function(p, "hot", NULL, "a.c");
+	uint32_t g = profile__function(p, "cold", NULL, "a.c");
+	uint32_t lf = profile__location(p, m, 0x1000, f, 1);
+	uint32_t lg = profile__location(p, m, 0x1100, g, 1);
+	uint32_t s1[] = {lf}, s2[] = {lg};
+	int64_t big[] = {INT64_MAX, INT64_MIN}, one[] = {1, -1};
+	struct profile_top top[2];
+
+	assert_int_equal(profile__add_sample(p, s1, 1, big, NULL, 0), 0);
+	assert_int_equal(profile__add_sample(p, s1, 1, big, NULL, 0), 0);
+	assert_int_equal(profile__add_sample(p, s1, 1, one, NULL, 0), 0);
+	assert_int_equal(profile__n_samples(p), 1);
+	assert_true(profile__sample_at(p, 0)->values[0] == INT64_MAX);
+	assert_true(profile__sample_at(p, 0)->values[1] == INT64_MIN);
+	/* a sum that comes back into range is exact again from the clamp */
+	big[0] = -1;
+	big[1] = 1;
+	assert_int_equal(profile__add_sample(p, s1, 1, big, NULL, 0), 0);
+	assert_true(profile__sample_at(p, 0)->values[0] == INT64_MAX - 1);
+	assert_true(profile__sample_at(p, 0)->values[1] == INT64_MIN + 1);
+	/* totals and top over two samples near the limits clamp too */
+	big[0] = INT64_MAX;
+	big[1] = INT64_MIN;
+	assert_int_equal(profile__add_sample(p, s2, 1, big, NULL, 0), 0);
+	assert_true(profile__total(p, 0) == INT64_MAX);
+	assert_true(profile__total(p, 1) == INT64_MIN);
+	assert_int_equal(profile__top(p, 0, top, 2), 2);
+	assert_true(top[0].flat == INT64_MAX && top[0].cum == INT64_MAX);
+	assert_true(profile__sat_neg(INT64_MIN) == INT64_MAX);
+	assert_true(profile__sat_neg(INT64_MAX) == -INT64_MAX);
+	assert_true(profile__sat_add(INT64_MIN, -1) == INT64_MIN);
+}
+
 static void test_top_ties_by_cum_then_name(void **state)
 {
 	struct profile *p = *state;
@@ -379,6 +420,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_period_time_comments, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_top_flat_cum_recursion, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_top_ties_by_cum_then_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sample_sum_saturates, setup, teardown),
 	    cmocka_unit_test(test_null_safety),
 	    cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
 	};

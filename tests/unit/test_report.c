@@ -409,10 +409,42 @@ static void test_hotspots_empty(void **state)
 	profile__free(fx.p);
 }
 
+/* Windows read back from files can hold any value: per-process and per-function sums clamp. */
+static void test_sums_saturate(void **state)
+{
+	struct profile_label t1[] = {{.key = "pid", .str = "100"}, {.key = "tid", .str = "1"}};
+	struct profile_label t2[] = {{.key = "pid", .str = "100"}, {.key = "tid", .str = "2"}};
+	int64_t big[2] = {INT64_MAX, INT64_MAX};
+	struct proc_usage *u = NULL;
+	struct hotspot *hs = NULL;
+	const struct hotspot *h;
+	struct fixture fx;
+	uint32_t locs[2];
+	size_t n = 0;
+
+	(void)state;
+	fixture_init(&fx);
+	locs[0] = fx.a10;
+	locs[1] = fx.main5;
+	assert_int_equal(profile__add_sample(fx.p, locs, 2, big, t1, 2), 0);
+	assert_int_equal(profile__add_sample(fx.p, locs, 2, big, t2, 2), 0);
+	assert_int_equal(report__processes(fx.p, T_CPU, &u, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(u[0].value == INT64_MAX);
+	free(u);
+	assert_int_equal(report__hotspots(fx.p, T_CPU, 20, &hs, &n), 0);
+	h = find(hs, n, "burn_a");
+	assert_non_null(h);
+	assert_true(h->self == INT64_MAX && h->total == INT64_MAX);
+	free(hs);
+	profile__free(fx.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_processes_aggregate),
+	    cmocka_unit_test(test_sums_saturate),
 	    cmocka_unit_test(test_processes_sorted_desc),
 	    cmocka_unit_test(test_processes_long_names_truncated),
 	    cmocka_unit_test(test_processes_empty),

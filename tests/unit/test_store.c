@@ -16,13 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmocka.h>
 
 #include "profile/merge.h"
 #include "profile/profile.h"
 #include "store/store.h"
+#include "writer/pprof.h"
+#include "writer/protobuf.h"
 
 #define SEC	 ((int64_t)1000000000)
 #define T0	 ((int64_t)1700000000 * SEC) /* a multiple of 10 s */
@@ -386,12 +390,20 @@ static void test_load_respects_retention_and_cap(void **state)
 	store__free(s);
 
 	o.retention_s = 0;
-	o.max_bytes = 1; /* nothing fits: files stay, nothing loads */
+	o.max_bytes = 1024; /* nothing fits: files stay, nothing loads */
 	s = store__new(&o);
 	assert_non_null(s);
 	assert_int_equal(stats(s).loaded, 0);
 	assert_int_equal(stats(s).files, 6);
+	assert_int_equal(stats(s).files_rejected, 6);
 	store__free(s);
+	o.max_bytes = 1; /* smaller than the files: never readable, out of rotation */
+	s = store__new(&o);
+	assert_non_null(s);
+	assert_int_equal(stats(s).files, 0);
+	assert_int_equal(stats(s).files_rejected, 6);
+	store__free(s);
+	assert_int_equal(count_window_files(o.data_dir), 6);
 }
 
 static void test_rotation_by_count(void **state)
@@ -522,6 +534,228 @@ static void test_garbage_files_skipped(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 }
 
+/* gzip of n copies of the pattern (after head), streamed: the input never exists whole. */
+static uint8_t *gzip_repeat(const void *head, size_t head_len, const char *pat, size_t pat_len,
+			    size_t n, size_t *len)
+{
+	static uint8_t chunk[1 << 16];
+	size_t per = sizeof(chunk) / pat_len, cap = (n * pat_len >> 9) + 65536, i;
+	uint8_t *out = malloc(cap);
+	z_stream zs = {0};
+
+	assert_non_null(out);
+	for (i = 0; i < per; i++)
+		memcpy(chunk + i * pat_len, pat, pat_len);
+	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	zs.next_in = (Bytef *)head;
+	zs.avail_in = (uInt)head_len;
+	assert_int_equal(deflate(&zs, Z_NO_FLUSH), Z_OK);
+	do {
+		size_t k = n > per ? per : n;
+
+		n -= k;
+		zs.next_in = chunk;
+		zs.avail_in = (uInt)(k * pat_len);
+		assert_int_not_equal(deflate(&zs, n ? Z_NO_FLUSH : Z_FINISH), Z_STREAM_ERROR);
+		assert_true(zs.avail_out > 0);
+	} while (n);
+	*len = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+/* A profile.proto header: one sample type, strings "", "samples", "count". */
+static uint8_t *pb_header(size_t *len)
+{
+	struct pb_buf b;
+	size_t s;
+
+	pb__init(&b);
+	s = pb__start(&b);
+	pb__int64(&b, 1, 1);
+	pb__int64(&b, 2, 2);
+	pb__end(&b, 1, s);
+	pb__string(&b, 6, "");
+	pb__string(&b, 6, "samples");
+	pb__string(&b, 6, "count");
+	assert_int_equal(pb__err(&b), 0);
+	return pb__take(&b, len);
+}
+
+static void write_window(const char *dir, int64_t from_ns, int64_t to_ns, const void *data,
+			 size_t len)
+{
+	char name[128];
+
+	fmt(name, sizeof(name), "window-%" PRId64 "-%" PRId64 ".pb.gz", MS(from_ns), MS(to_ns));
+	write_file(dir, name, data, len);
+}
+
+static void write_profile(const char *dir, int64_t from_ns, int64_t to_ns, const struct profile *p)
+{
+	uint8_t *gz = NULL;
+	size_t len;
+
+	assert_int_equal(pprof__encode_gz(p, &gz, &len), 0);
+	write_window(dir, from_ns, to_ns, gz, len);
+	free(gz);
+}
+
+/*
+ * Crafted files in the data dir: each is refused and counted (and logged),
+ * the good ones load, and the store keeps working. The ring cap (4 MiB)
+ * is what the reader is held to.
+ */
+static void test_hostile_files(void **state)
+{
+	struct store_opts o = {.window_s = 10, .max_bytes = 4 << 20, .data_dir = sub("hostile")};
+	int64_t big[2] = {INT64_MAX, INT64_MAX};
+	struct profile *p = slice_new(1, "app", "work", 1), *q, *q2 = NULL;
+	char path[256], target[256];
+	struct store_stats st;
+	uint8_t *head, *gz;
+	size_t head_len, len;
+	struct store *s;
+	uint32_t loc;
+
+	(void)state;
+	assert_int_equal(mkdir(o.data_dir, 0700), 0);
+	write_profile(o.data_dir, AT(0), AT(10), p);
+	/* two identical samples of INT64_MAX: loads, and the sum clamps */
+	q = profile__new(cpu_types, 2, 1);
+	assert_non_null(q);
+	loc = profile__location(q, 0, 0x1234, 0, 0);
+	assert_int_equal(profile__add_sample(q, &loc, 1, big, NULL, 0), 0);
+	write_profile(o.data_dir, AT(10), AT(20), q);
+	/* a gzip bomb: 8 MiB of zeros from ~8 KiB */
+	gz = gzip_repeat("", 0, "\0", 1, 8 << 20, &len);
+	write_window(o.data_dir, AT(20), AT(30), gz, len);
+	free(gz);
+	/* 1.5 M empty strings: 3 MB inflated, under the cap, but 7.5 MB as a string table */
+	head = pb_header(&head_len);
+	gz = gzip_repeat(head, head_len, "\x32\x00", 2, 1500000, &len);
+	write_window(o.data_dir, AT(30), AT(40), gz, len);
+	free(gz);
+	free(head);
+	/* 1 TiB, sparse: counted by size, it would make rotation delete everything */
+	fmt(path, sizeof(path), "%s/window-%" PRId64 "-%" PRId64 ".pb.gz", o.data_dir, MS(AT(60)),
+	    MS(AT(70)));
+	write_file(o.data_dir, path + strlen(o.data_dir) + 1, "", 0);
+	assert_int_equal(truncate(path, (off_t)1 << 40), 0);
+	/* a FIFO would block a read; a symlink could point anywhere */
+	fmt(path, sizeof(path), "%s/window-%" PRId64 "-%" PRId64 ".pb.gz", o.data_dir, MS(AT(40)),
+	    MS(AT(50)));
+	assert_int_equal(mkfifo(path, 0600), 0);
+	fmt(target, sizeof(target), "%s/window-%" PRId64 "-%" PRId64 ".pb.gz", o.data_dir,
+	    MS(AT(0)), MS(AT(10)));
+	fmt(path, sizeof(path), "%s/window-%" PRId64 "-%" PRId64 ".pb.gz", o.data_dir, MS(AT(50)),
+	    MS(AT(60)));
+	assert_int_equal(symlink(target, path), 0);
+
+	s = store__new(&o);
+	assert_non_null(s);
+	st = stats(s);
+	assert_int_equal(st.loaded, 2);
+	assert_int_equal(st.files_rejected, 5); /* bomb, strings, FIFO, symlink, sparse */
+	assert_int_equal(st.load_errors, 0);
+	assert_int_equal(st.files_rotated, 0);
+	assert_int_equal(total(s, AT(0), AT(10), NULL), 1);
+	/* merging the INT64_MAX window with the other one clamps */
+	assert_int_equal(store__query(s, AT(0), AT(20), NULL, &q2), 0);
+	assert_true(profile__total(q2, 0) == INT64_MAX);
+	assert_true(profile__total(q2, 1) == INT64_MAX);
+	profile__free(q2);
+	/* and it keeps storing */
+	add(s, AT(71), 1, "app", 5);
+	assert_int_equal(store__flush(s), 0);
+	assert_int_equal(total(s, AT(70), AT(80), NULL), 5);
+	store__free(s);
+	profile__free(p);
+	profile__free(q);
+}
+
+/* Start-up decodes at most 4x the ring's cap in all, however many bombs there are. */
+static void test_load_work_bounded(void **state)
+{
+	struct store_opts o = {.window_s = 10, .max_bytes = 1 << 20, .data_dir = sub("work")};
+	struct store_stats st;
+	struct store *s;
+	uint8_t *gz;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_int_equal(mkdir(o.data_dir, 0700), 0);
+	gz = gzip_repeat("", 0, "\0", 1, 2 << 20, &len);
+	for (i = 0; i < 50; i++)
+		write_window(o.data_dir, AT(10 * i), AT(10 * i + 10), gz, len);
+	free(gz);
+	s = store__new(&o);
+	assert_non_null(s);
+	st = stats(s);
+	/* each bomb is inflated up to the 1 MiB cap: four of them spend the budget */
+	assert_int_equal(st.files_rejected, 4);
+	assert_int_equal(st.loaded, 0);
+	assert_int_equal(st.files, 50);
+	add(s, AT(501), 1, "app", 2);
+	assert_int_equal(total(s, AT(500), AT(510), NULL), 2);
+	store__free(s);
+}
+
+/* Thousands of window names: scanning rotates as it goes, the log is capped, all counted. */
+static void test_many_names(void **state)
+{
+	struct store_opts o = {.window_s = 10, .max_files = 10, .data_dir = sub("many")};
+	char path[256];
+	struct store_stats st;
+	struct store *s;
+	int i;
+
+	(void)state;
+	assert_int_equal(mkdir(o.data_dir, 0700), 0);
+	for (i = 0; i < 500; i++)
+		write_window(o.data_dir, AT(10 * i), AT(10 * i + 10), "junk", 4);
+	for (i = 0; i < 100; i++) {
+		fmt(path, sizeof(path), "%s/window-%" PRId64 "-%" PRId64 ".pb.gz", o.data_dir,
+		    MS(AT(10 * i + 5000)), MS(AT(10 * i + 5010)));
+		assert_int_equal(mkfifo(path, 0600), 0);
+	}
+	s = store__new(&o);
+	assert_non_null(s);
+	st = stats(s);
+	assert_int_equal(st.files_rotated, 490);
+	assert_int_equal(st.files, 0);
+	assert_int_equal(st.load_errors, 10);
+	assert_int_equal(st.files_rejected, 100);
+	assert_int_equal(count_window_files(o.data_dir), 110);
+	store__free(s);
+}
+
+/* A window from the future would make every new window look too old to keep. */
+static void test_future_window_skipped(void **state)
+{
+	struct store_opts o = {.window_s = 10, .retention_s = 60, .data_dir = sub("future")};
+	struct profile *p = slice_new(1, "app", "work", 3);
+	int64_t now = (int64_t)time(NULL) / 10 * 10 * SEC;
+	struct store *s;
+
+	(void)state;
+	assert_int_equal(mkdir(o.data_dir, 0700), 0);
+	write_profile(o.data_dir, now - 20 * SEC, now - 10 * SEC, p);
+	write_profile(o.data_dir, now + 86400 * SEC, now + 86410 * SEC, p);
+	s = store__new(&o);
+	assert_non_null(s);
+	assert_int_equal(stats(s).loaded, 1);
+	assert_int_equal(stats(s).files_rejected, 1);
+	add(s, now, 1, "app", 4);
+	add(s, now + 10 * SEC, 1, "app", 4); /* closes the window at now */
+	assert_int_equal(total(s, now - 20 * SEC, now + 10 * SEC, NULL), 7);
+	store__free(s);
+	profile__free(p);
+}
+
 static void test_unwritable_dir_counts_errors(void **state)
 {
 	struct store_opts o = {.window_s = 10, .data_dir = sub("ro")};
@@ -644,6 +878,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rotation_by_count, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation_by_bytes, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_files_skipped, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_files, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_future_window_skipped, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_work_bounded, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_many_names, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_unwritable_dir_counts_errors, dir_setup,
 					    dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_add_query, dir_setup, dir_teardown),

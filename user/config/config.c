@@ -43,7 +43,11 @@ struct key {
 	const char *name; /* file spelling; env upper-cases it, flags use dashes */
 	setter set;
 	size_t off;
-	unsigned long long lo, hi;
+	/*
+	 * Range: double, because set_double keys have fractional bounds
+	 * (heap_budget >= 0.01); integer keys' bounds are below 2^53, so exact.
+	 */
+	double lo, hi;
 	const char *def; /* parsed by config__defaults; NULL: unset */
 	const char *metavar;
 	const char *help;
@@ -203,12 +207,17 @@ static int parse_ull(const char *s, size_t n, unsigned long long *out)
 	return 0;
 }
 
+static bool key__in_range(const struct key *k, double v)
+{
+	return v >= k->lo && v <= k->hi;
+}
+
 static int set_uint(struct ctx *x, const struct key *k, const char *val)
 {
 	unsigned long long v;
 
-	if (parse_ull(val, strlen(val), &v) || v < k->lo || v > k->hi)
-		return fail(x, "invalid value '%s' for %s: expected a whole number %llu..%llu", val,
+	if (parse_ull(val, strlen(val), &v) || !key__in_range(k, (double)v))
+		return fail(x, "invalid value '%s' for %s: expected a whole number %.0f..%.0f", val,
 			    k->name, k->lo, k->hi);
 	*(unsigned int *)field(x, k) = v;
 	return 0;
@@ -233,9 +242,9 @@ static int set_duration(struct ctx *x, const struct key *k, const char *val)
 {
 	unsigned long long v;
 
-	if (parse_duration(val, &v) || v < k->lo || v > k->hi)
+	if (parse_duration(val, &v) || !key__in_range(k, (double)v))
 		return fail(x,
-			    "invalid value '%s' for %s: expected seconds %llu..%llu (or with "
+			    "invalid value '%s' for %s: expected seconds %.0f..%.0f (or with "
 			    "suffix s/m/h, e.g. 15m)",
 			    val, k->name, k->lo, k->hi);
 	*(unsigned int *)field(x, k) = v;
@@ -272,8 +281,8 @@ static int set_double(struct ctx *x, const struct key *k, const char *val)
 {
 	double v;
 
-	if (parse_double(val, &v) || v < k->lo || v > k->hi)
-		return fail(x, "invalid value '%s' for %s: expected a number %llu..%llu", val,
+	if (parse_double(val, &v) || !key__in_range(k, v))
+		return fail(x, "invalid value '%s' for %s: expected a number %g..%g", val,
 			    k->name, k->lo, k->hi);
 	*(double *)field(x, k) = v;
 	return 0;
@@ -364,9 +373,9 @@ static int set_pids(struct ctx *x, const struct key *k, const char *val)
 	*seen = true;
 	for (;;) {
 		n = strcspn(s, ",");
-		if (parse_ull(s, n, &p) || p < k->lo || p > k->hi)
+		if (parse_ull(s, n, &p) || !key__in_range(k, (double)p))
 			return fail(x,
-				    "invalid value '%s' for %s: expected PIDs %llu..%llu, "
+				    "invalid value '%s' for %s: expected PIDs %.0f..%.0f, "
 				    "comma-separated",
 				    val, k->name, k->lo, k->hi);
 		if (add_pid(field(x, k), count, p))

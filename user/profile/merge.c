@@ -20,6 +20,7 @@ struct merge_ctx {
 	uint32_t *mappings, *functions, *locations;
 	uint32_t *buf; /* translated location list of the current sample */
 	size_t buf_cap;
+	bool negate;   /* a diff's baseline: src's values enter dst negated */
 };
 
 /* "pid" is a string label from the pipeline; numeric labels are accepted too. */
@@ -158,6 +159,7 @@ static int merge__reserve(struct merge_ctx *c, size_t n)
 
 static int merge__sample(struct merge_ctx *c, const struct profile_sample *s)
 {
+	int64_t neg[PROFILE_MAX_TYPES];
 	size_t i;
 	int err;
 
@@ -169,8 +171,10 @@ static int merge__sample(struct merge_ctx *c, const struct profile_sample *s)
 		if (!c->buf[i])
 			return -ENOMEM;
 	}
-	return profile__add_sample(c->dst, c->buf, s->n_locations, s->values, s->labels,
-				   s->n_labels);
+	for (i = 0; c->negate && i < profile__n_types(c->src); i++)
+		neg[i] = profile__sat_neg(s->values[i]);
+	return profile__add_sample(c->dst, c->buf, s->n_locations, c->negate ? neg : s->values,
+				   s->labels, s->n_labels);
 }
 
 static int merge__init(struct merge_ctx *c, struct profile *dst, const struct profile *src)
@@ -193,7 +197,8 @@ static void merge__fini(struct merge_ctx *c)
 	free(c->buf);
 }
 
-int profile__merge(struct profile *dst, const struct profile *src, const struct profile_filter *f)
+static int merge__run(struct profile *dst, const struct profile *src,
+		      const struct profile_filter *f, bool negate)
 {
 	struct merge_ctx c;
 	size_t i, n;
@@ -203,6 +208,7 @@ int profile__merge(struct profile *dst, const struct profile *src, const struct 
 	if (!dst || !src || dst == src || !types__equal(dst, src))
 		return -EINVAL;
 	err = merge__init(&c, dst, src);
+	c.negate = negate;
 	if (err)
 		goto out;
 	n = profile__n_samples(src);
@@ -213,6 +219,17 @@ int profile__merge(struct profile *dst, const struct profile *src, const struct 
 out:
 	merge__fini(&c);
 	return err;
+}
+
+int profile__merge(struct profile *dst, const struct profile *src, const struct profile_filter *f)
+{
+	return merge__run(dst, src, f, false);
+}
+
+int profile__merge_negated(struct profile *dst, const struct profile *src,
+			   const struct profile_filter *f)
+{
+	return merge__run(dst, src, f, true);
 }
 
 struct profile *profile__new_like(const struct profile *src)

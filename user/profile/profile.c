@@ -594,7 +594,7 @@ int profile__add_sample(struct profile *p, const uint32_t *location_ids, size_t 
 	}
 	s = &p->samples[id - 1];
 	for (i = 0; i < p->n_types; i++)
-		s->values[i] += values[i];
+		s->values[i] = profile__sat_add(s->values[i], values[i]);
 out:
 	free(key.labels);
 	return err;
@@ -735,7 +735,7 @@ int64_t profile__total(const struct profile *p, size_t type)
 	if (!p || type >= p->n_types)
 		return 0;
 	for (i = 0; i < p->n_samples; i++)
-		sum += p->samples[i].values[type];
+		sum = profile__sat_add(sum, p->samples[i].values[type]);
 	return sum;
 }
 
@@ -786,11 +786,11 @@ static void top__accumulate(const struct profile *p, size_t type, const int64_t 
 				continue;
 			a = &acc[name_idx[fid]];
 			if (j == 0)
-				a->flat += v;
+				a->flat = profile__sat_add(a->flat, v);
 			/* recursion must not count a sample twice in cum */
 			if (a->stamp != i + 1) {
 				a->stamp = i + 1;
-				a->cum += v;
+				a->cum = profile__sat_add(a->cum, v);
 			}
 		}
 	}

@@ -60,6 +60,25 @@ struct profile_sample {
 	size_t n_labels;
 };
 
+/*
+ * Sample values come from files and clients too, so sums saturate at
+ * INT64_MIN/INT64_MAX instead of overflowing (undefined behaviour), and
+ * negating INT64_MIN gives INT64_MAX.
+ */
+static inline int64_t profile__sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (!__builtin_add_overflow(a, b, &r))
+		return r;
+	return b < 0 ? INT64_MIN : INT64_MAX;
+}
+
+static inline int64_t profile__sat_neg(int64_t v)
+{
+	return v == INT64_MIN ? INT64_MAX : -v;
+}
+
 /* n_types <= PROFILE_MAX_TYPES; default_type indexes types (pprof default_sample_type). */
 struct profile *profile__new(const struct profile_value_type *types, size_t n_types,
 			     size_t default_type);
@@ -81,7 +100,8 @@ uint32_t profile__location(struct profile *p, uint32_t mapping_id, uint64_t addr
 
 /*
  * Adds values[n_types] to the sample with this exact location list and label
- * set, creating it if new. Label order does not matter. 0 or -ENOMEM/-EINVAL.
+ * set, creating it if new (the sums saturate). Label order does not matter.
+ * 0 or -ENOMEM/-EINVAL.
  */
 int profile__add_sample(struct profile *p, const uint32_t *location_ids, size_t n_locations,
 			const int64_t *values, const struct profile_label *labels, size_t n_labels);
@@ -118,13 +138,13 @@ size_t profile__n_strings(const struct profile *p);
 const char *profile__string(const struct profile *p, size_t i);
 int64_t profile__string_index(const struct profile *p, const char *s);
 
-/* Sum of values[type] over all samples. */
+/* Sum of values[type] over all samples (saturating). */
 int64_t profile__total(const struct profile *p, size_t type);
 
 /*
  * Top functions by flat (self) value of `type`: fills up to max entries,
  * sorted descending, returns how many were filled. cum is the inclusive value
- * (each function counted once per sample even under recursion).
+ * (each function counted once per sample even under recursion); both saturate.
  */
 struct profile_top {
 	const char *name;

@@ -189,6 +189,10 @@ static void store_metrics(FILE *f, const struct store_stats *st)
 	       st->write_errors);
 	metric(f, "bpfprof_store_load_errors_total", "counter",
 	       "Window files that could not be read back.", st->load_errors);
+	metric(f, "bpfprof_store_files_rejected_total", "counter",
+	       "Window files refused at start-up: over a size or memory cap, not regular, or "
+	       "from the future (each logged).",
+	       st->files_rejected);
 }
 
 static void agent_metrics(struct serve *sv, FILE *f)

@@ -50,7 +50,7 @@ static size_t fold_rows(const struct proc_row *rows, size_t n, struct proc_usage
 			copy_str(out[m].exe, sizeof(out[m].exe), rows[i].exe);
 			m++;
 		}
-		out[m - 1].value += rows[i].value;
+		out[m - 1].value = profile__sat_add(out[m - 1].value, rows[i].value);
 	}
 	return m;
 }
@@ -110,8 +110,8 @@ static void account_sample(const struct profile *p, size_t si, int64_t v, struct
 			continue;
 		a = &acc[l->function_id];
 		if (j == 0) {
-			a->self += v;
-			loc_self[l->id] += v;
+			a->self = profile__sat_add(a->self, v);
+			loc_self[l->id] = profile__sat_add(loc_self[l->id], v);
 			if (loc_self[l->id] > a->best_loc_self) {
 				a->best_loc_self = loc_self[l->id];
 				a->best_loc = l->id;
@@ -119,7 +119,7 @@ static void account_sample(const struct profile *p, size_t si, int64_t v, struct
 		}
 		if (a->last_sample != si + 1) {
 			a->last_sample = si + 1;
-			a->total += v;
+			a->total = profile__sat_add(a->total, v);
 		}
 	}
 }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "profile/merge.h"
@@ -71,7 +72,9 @@ struct store {
 	size_t n_files, cap_files;
 	uint64_t file_bytes;
 
-	struct store_stats st; /* evicted, files_rotated, write_errors, loaded, load_errors */
+	struct store_stats st; /* evicted, files_rotated, write_errors, loaded, load_errors,
+				  files_rejected */
+	size_t n_skip_logs;    /* data-dir files skipped at start-up, logged or not */
 	int64_t last_add_ns; /* the open window holds data up to here, not to its end */
 };
 
@@ -295,6 +298,17 @@ out:
 	return err;
 }
 
+/* A data dir of a million bad files must not flood the log: the rest are only counted. */
+#define MAX_SKIP_LOGS 64
+
+static void file__log_skip(struct store *s, const struct store_file *f, const char *why)
+{
+	if (s->n_skip_logs++ >= MAX_SKIP_LOGS)
+		return;
+	fprintf(stderr, "bpfprof: data dir: skipping window-%" PRId64 "-%" PRId64 ".pb.gz: %s\n",
+		f->start_ms, f->end_ms, why);
+}
+
 /* Only exact "window-<start_ms>-<end_ms>.pb.gz" names are ours. */
 static bool file__parse_name(const char *name, struct store_file *f)
 {
@@ -318,6 +332,7 @@ static int store__scan_dir(struct store *s)
 	struct store_file f;
 	struct dirent *de;
 	struct stat st;
+	char why[128];
 	int err = 0;
 	DIR *dir;
 
@@ -326,9 +341,26 @@ static int store__scan_dir(struct store *s)
 		return -errno;
 	while ((de = readdir(dir))) {
 		if (!file__parse_name(de->d_name, &f) ||
-		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISREG(st.st_mode))
+		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
+		if (!S_ISREG(st.st_mode)) {
+			/* a FIFO would block a read, a symlink could point anywhere */
+			file__log_skip(s, &f, "not a regular file");
+			s->st.files_rejected++;
+			continue;
+		}
+		if ((uint64_t)st.st_size > s->max_bytes) {
+			/*
+			 * Never readable within the ring's cap, and kept out of
+			 * rotation: a sparse 1 TB file would make it delete every
+			 * real window to get under max_dir_bytes.
+			 */
+			snprintf(why, sizeof(why), "file of %lld bytes, over the %zu-byte limit",
+				 (long long)st.st_size, s->max_bytes);
+			file__log_skip(s, &f, why);
+			s->st.files_rejected++;
+			continue;
+		}
 		f.bytes = (uint64_t)st.st_size;
 		if (array__reserve((void **)&s->files, &s->cap_files, s->n_files + 1,
 				   sizeof(*s->files))) {
@@ -337,6 +369,11 @@ static int store__scan_dir(struct store *s)
 		}
 		s->files[s->n_files++] = f;
 		s->file_bytes += f.bytes;
+		/* a dir of millions of window names: rotate as we go, memory stays bounded */
+		if (s->n_files >= (size_t)s->max_files * 2 + 64) {
+			qsort(s->files, s->n_files, sizeof(*s->files), file__cmp);
+			store__rotate(s);
+		}
 	}
 	closedir(dir);
 	if (s->n_files)
@@ -345,19 +382,28 @@ static int store__scan_dir(struct store *s)
 }
 
 /*
- * 1: loaded; 0: did not fit the memory cap; -EINVAL etc.: unreadable. The
- * window's times come from the name, which is what rotation goes by.
+ * 1: loaded; 0: did not fit the memory cap; -EFBIG: over a decode cap;
+ * -EINVAL etc.: unreadable (logged). The window's times come from the
+ * name, which is what rotation goes by. Files may be crafted: no larger
+ * than the ring may be read or inflated, nor take more to decode, and a
+ * symlink or FIFO put in their place is refused without blocking.
  */
-static int store__load_file(struct store *s, const struct store_file *f)
+static int store__load_file(struct store *s, const struct store_file *f, size_t *decoded)
 {
 	struct store_window w = {.start_ns = f->start_ms * NSEC_PER_MSEC,
 				 .end_ns = f->end_ms * NSEC_PER_MSEC};
-	char path[PATH_MAX];
+	struct pprof_limits lim = {.max_raw_bytes = s->max_bytes,
+				   .max_mem_bytes = s->max_bytes,
+				   .no_follow = true,
+				   .decoded = decoded};
+	char path[PATH_MAX], why[256] = "";
 	int err;
 
 	err = store__path(s, path, sizeof(path), f->start_ms, f->end_ms, "");
 	if (!err)
-		err = pprof__read_file(path, &w.p);
+		err = pprof__read_file_ex(path, &lim, &w.p, why, sizeof(why));
+	if (err && err != -ENOMEM)
+		file__log_skip(s, f, why[0] ? why : strerror(-err));
 	if (err)
 		return err;
 	w.bytes = profile__bytes(w.p);
@@ -373,28 +419,83 @@ static int store__load_file(struct store *s, const struct store_file *f)
 	return 1;
 }
 
+/*
+ * A window ending after the next one would: not written by a store on this
+ * clock. Loaded, it would make every new window look too old to keep.
+ */
+static bool file__from_future(const struct store *s, const struct store_file *f)
+{
+	struct timespec ts;
+	int64_t now_ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / NSEC_PER_MSEC;
+	return f->end_ms > now_ms + 2 * (s->window_ns / NSEC_PER_MSEC);
+}
+
+/* The newest file's end that is not from the future, or INT64_MIN. */
+static int64_t store__newest_file(const struct store *s)
+{
+	size_t i;
+
+	for (i = s->n_files; i > 0; i--) {
+		if (!file__from_future(s, &s->files[i - 1]))
+			return s->files[i - 1].end_ms * NSEC_PER_MSEC;
+	}
+	return INT64_MIN;
+}
+
+/*
+ * Reading back decodes at most this many times the ring's cap in all: the
+ * ring holds less than that, and 1000 bombs of the cap each would
+ * otherwise cost minutes of inflating at start-up.
+ */
+#define LOAD_WORK_FACTOR 4
+
 /* Newest first, while within retention of the newest file and the memory cap. */
 static int store__load(struct store *s)
 {
+	size_t budget = s->max_bytes * LOAD_WORK_FACTOR, spent = 0, decoded;
 	int64_t newest;
 	size_t i;
 	int ret;
 
 	if (!s->n_files)
 		return 0;
-	newest = s->files[s->n_files - 1].end_ms * NSEC_PER_MSEC;
+	newest = store__newest_file(s);
 	for (i = s->n_files; i > 0; i--) {
 		const struct store_file *f = &s->files[i - 1];
 
-		if (f->end_ms * NSEC_PER_MSEC <= newest - s->retention_ns)
+		if (spent >= budget) {
+			fprintf(stderr,
+				"bpfprof: data dir: read %zu bytes of windows (%dx the store's "
+				"memory cap): %zu older files not read\n",
+				spent, LOAD_WORK_FACTOR, i);
+			break;
+		}
+
+		if (file__from_future(s, f)) {
+			/* left in rotation: it may be ours from before a clock step */
+			file__log_skip(s, f, "window ends in the future");
+			s->st.files_rejected++;
 			continue;
-		ret = store__load_file(s, f);
+		}
+		if (newest == INT64_MIN || f->end_ms * NSEC_PER_MSEC <= newest - s->retention_ns)
+			continue;
+		decoded = 0;
+		ret = store__load_file(s, f, &decoded);
+		spent += decoded + (size_t)f->bytes;
 		if (ret == -ENOMEM)
 			return ret;
 		if (ret == 0)
 			break;
 		if (ret > 0) {
 			s->st.loaded++;
+			continue;
+		}
+		if (ret == -EFBIG) {
+			/* over a cap, not corrupt: maybe ours, so rotation may still delete it */
+			s->st.files_rejected++;
 			continue;
 		}
 		/* left in place for a human to look at, and out of rotation's reach */
@@ -434,7 +535,11 @@ static int store__open_dir(struct store *s)
 	if (err)
 		return err;
 	store__rotate(s);
-	return store__load(s);
+	err = store__load(s);
+	if (s->n_skip_logs > MAX_SKIP_LOGS)
+		fprintf(stderr, "bpfprof: data dir: %zu more files skipped (counted, not logged)\n",
+			s->n_skip_logs - MAX_SKIP_LOGS);
+	return err;
 }
 
 static int store__init_locks(struct store *s)

@@ -35,9 +35,16 @@ struct store_stats {
 	uint64_t write_errors;
 	uint64_t loaded;	  /* windows read back at start-up */
 	uint64_t load_errors;	  /* window files that could not be read back (left on disk) */
+	uint64_t files_rejected;  /* window files over a decode cap or from the future (logged) */
 };
 
-struct store *store__new(const struct store_opts *opts); /* NULL + errno; loads the data dir */
+/*
+ * NULL + errno; loads the data dir. Its files are untrusted: each is read
+ * within the ring's memory cap (file, inflated message and decode memory),
+ * and one that is refused is logged to stderr by name with the reason and
+ * skipped (load_errors, files_rejected).
+ */
+struct store *store__new(const struct store_opts *opts);
 void store__free(struct store *s);			 /* NULL-safe; does not flush */
 
 /*

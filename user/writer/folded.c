@@ -138,7 +138,7 @@ static int folded__emit(const struct folded_line *lines, size_t n, FILE *f)
 	while (i < n) {
 		sum = 0;
 		for (j = i; j < n && !strcmp(lines[j].stack, lines[i].stack); j++)
-			sum += lines[j].value;
+			sum = profile__sat_add(sum, lines[j].value);
 		if (sum && fprintf(f, "%s %" PRId64 "\n", lines[i].stack, sum) < 0)
 			return -EIO;
 		i = j;

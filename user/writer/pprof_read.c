@@ -8,6 +8,13 @@
  * re-parses only the top-level keys and lengths, which is cheap next to the
  * interning work, and saves keeping a list of submessage spans.
  *
+ * Built for hostile files: the memory a decode may take (string table, id
+ * tables, scratch, and the profile itself, estimated as profile__bytes
+ * does) is charged as it grows against a budget proportional to the
+ * message (and the caller's cap), and the first table to overrun it is
+ * named in the error. The string table is one arena plus offsets, so a
+ * message of millions of empty strings costs 5 bytes per 2-byte entry.
+ *
  * pprof ids are arbitrary non-zero uint64s; they are translated to model ids
  * through sorted (pprof id -> model id) tables. A location with several
  * lines (inlined calls) becomes one model location per line, innermost
@@ -16,7 +23,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +51,17 @@ enum {
  */
 #define MAX_FRAMES_PER_SAMPLE 65536
 #define EXPANSION_FACTOR      8
+
+/*
+ * Decode memory per message byte. Profiles like our windows (20 k samples,
+ * 1-24 frames, 1-3 labels) measured 4-8x; a sample struct per ~10-byte
+ * sample message would be about 15x.
+ */
+#define MEM_PER_BYTE  32
+#define MEM_SLACK     ((size_t)1 << 20)
+#define MALLOC_OVERHEAD 16
+#define INDEX_BYTES	16 /* hash index slots per entry, as profile__bytes counts */
+#define SLACK(x)	((x) + (x) / 2)
 
 struct pb_rd {
 	const uint8_t *p, *end;
@@ -70,11 +90,25 @@ struct line_ref {
 	int64_t line;
 };
 
+/* Model table sizes already charged, to charge only what an add created. */
+struct model_seen {
+	size_t strings, mappings, functions, locations, samples, comments;
+};
+
 struct dec {
 	struct pb_rd msg;
-	char **strs;
-	size_t n_strs, cap_strs;
+	/* string table: string i is arena + str_off[i], NUL-terminated */
+	char *arena;
+	uint32_t *str_off;
+	size_t n_strs, n_total_strs, arena_len;
+	const char *empty; /* string 0 */
 	struct profile *p;
+
+	size_t mem, mem_cap; /* bytes charged, and the budget */
+	size_t msg_len;
+	struct model_seen seen;
+	char *why; /* what went wrong, for the caller's log */
+	size_t why_len;
 
 	/* header, gathered before the profile can be created */
 	struct profile_value_type types[PROFILE_MAX_TYPES];
@@ -100,6 +134,52 @@ struct dec {
 };
 
 typedef int (*field_fn)(struct dec *d, const struct pb_field *f);
+
+__attribute__((format(printf, 3, 4))) static int dec__fail(struct dec *d, int err,
+							   const char *fmt, ...)
+{
+	va_list ap;
+
+	/* the first reason wins: later ones are consequences */
+	if (d->why && d->why_len && !d->why[0]) {
+		va_start(ap, fmt);
+		vsnprintf(d->why, d->why_len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+/* Counts bytes about to be (or just) allocated for `what` against the budget. */
+static int dec__charge(struct dec *d, size_t bytes, const char *what)
+{
+	if (bytes > d->mem_cap - d->mem)
+		return dec__fail(d, -EFBIG,
+				 "%s: decoding would take over %zu bytes, the memory limit for a "
+				 "%zu-byte message",
+				 what, d->mem_cap, d->msg_len);
+	d->mem += bytes;
+	return 0;
+}
+
+/* array__reserve for decoder tables: growth is charged to `what`. */
+static int dec__reserve(struct dec *d, void **data, size_t *cap, size_t need, size_t elem,
+			const char *what)
+{
+	size_t new_cap = *cap ? *cap : 16;
+	int err;
+
+	if (need <= *cap)
+		return 0;
+	/* array__reserve's doubling, charged before it allocates */
+	while (new_cap < need && new_cap <= SIZE_MAX / 2)
+		new_cap *= 2;
+	if (new_cap < need || new_cap > SIZE_MAX / elem)
+		return -ENOMEM;
+	err = dec__charge(d, (new_cap - *cap) * elem, what);
+	if (!err && array__reserve(data, cap, need, elem))
+		err = -ENOMEM;
+	return err;
+}
 
 /* ---- wire format ---- */
 
@@ -229,8 +309,49 @@ static int dec__str(const struct dec *d, uint64_t idx, const char **s)
 {
 	if (idx >= d->n_strs)
 		return -EINVAL;
-	*s = d->strs[idx];
+	*s = d->arena + d->str_off[idx];
 	return 0;
+}
+
+/* The profile's new strings, entities and samples since the last call. */
+static size_t dec__model_growth(struct dec *d)
+{
+	const struct profile *p = d->p;
+	size_t bytes = 0, i, n;
+
+	for (i = d->seen.strings, n = profile__n_strings(p); i < n; i++)
+		bytes += strlen(profile__string(p, i)) + 1 + MALLOC_OVERHEAD +
+			 SLACK(sizeof(char *)) + INDEX_BYTES;
+	d->seen.strings = n;
+	for (i = d->seen.samples, n = profile__n_samples(p); i < n; i++) {
+		const struct profile_sample *s = profile__sample_at(p, i);
+
+		bytes += SLACK(sizeof(*s)) + INDEX_BYTES;
+		if (s->n_locations)
+			bytes += s->n_locations * sizeof(*s->location_ids) + MALLOC_OVERHEAD;
+		if (s->n_labels)
+			bytes += s->n_labels * sizeof(*s->labels) + MALLOC_OVERHEAD;
+	}
+	d->seen.samples = n;
+	n = profile__n_mappings(p);
+	bytes += (n - d->seen.mappings) * (SLACK(sizeof(struct profile_mapping)) + INDEX_BYTES);
+	d->seen.mappings = n;
+	n = profile__n_functions(p);
+	bytes += (n - d->seen.functions) * (SLACK(sizeof(struct profile_function)) + INDEX_BYTES);
+	d->seen.functions = n;
+	n = profile__n_locations(p);
+	bytes += (n - d->seen.locations) * (SLACK(sizeof(struct profile_location)) + INDEX_BYTES);
+	d->seen.locations = n;
+	n = profile__n_comments(p);
+	bytes += (n - d->seen.comments) * SLACK(sizeof(char *));
+	d->seen.comments = n;
+	return bytes;
+}
+
+/* Charges what the last profile__* call added to the model, after the fact. */
+static int dec__charge_model(struct dec *d, const char *what)
+{
+	return dec__charge(d, dec__model_growth(d), what);
 }
 
 static int dec__field_str(const struct dec *d, const struct pb_field *f, const char **s)
@@ -247,13 +368,17 @@ static int id_ent__cmp(const void *pa, const void *pb)
 	return (a->key > b->key) - (a->key < b->key);
 }
 
-static int id_map__add(struct id_map *m, uint64_t key, uint32_t val, uint32_t n)
+static int id_map__add(struct dec *d, struct id_map *m, uint64_t key, uint32_t val, uint32_t n,
+		       const char *what)
 {
+	int err;
+
 	/* id 0 is reserved for "none" in profile.proto */
 	if (!key)
 		return -EINVAL;
-	if (array__reserve((void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents)))
-		return -ENOMEM;
+	err = dec__reserve(d, (void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents), what);
+	if (err)
+		return err;
 	m->ents[m->n++] = (struct id_ent){.key = key, .val = val, .n = n};
 	return 0;
 }
@@ -304,34 +429,59 @@ static void id_map__free(struct id_map *m)
 
 /* ---- string table ---- */
 
-static int dec__string(struct dec *d, const struct pb_field *f)
+/* First pass: how many strings and bytes, so the arena is sized (and charged) once. */
+static int dec__string_size(struct dec *d, const struct pb_field *f)
 {
-	size_t len;
-	char *s;
-
 	if (f->tag != PROFILE_STRING_TABLE)
 		return 0;
 	if (f->wire != WIRE_BYTES)
 		return -EINVAL;
-	if (array__reserve((void **)&d->strs, &d->cap_strs, d->n_strs + 1, sizeof(*d->strs)))
-		return -ENOMEM;
+	d->n_strs++;
+	/* + 1: each is stored NUL-terminated */
+	d->arena_len += (size_t)(f->sub.end - f->sub.p) + 1;
+	return 0;
+}
+
+static int dec__string(struct dec *d, const struct pb_field *f)
+{
+	size_t len;
+
+	if (f->tag != PROFILE_STRING_TABLE)
+		return 0;
 	/* the model holds C strings: an embedded NUL truncates, harmlessly */
 	len = (size_t)(f->sub.end - f->sub.p);
-	s = malloc(len + 1);
-	if (!s)
-		return -ENOMEM;
-	memcpy(s, f->sub.p, len);
-	s[len] = '\0';
-	d->strs[d->n_strs++] = s;
+	memcpy(d->arena + d->str_off[d->n_strs], f->sub.p, len);
+	d->arena[d->str_off[d->n_strs] + len] = '\0';
+	if (d->n_strs + 1 < d->n_total_strs)
+		d->str_off[d->n_strs + 1] = d->str_off[d->n_strs] + (uint32_t)len + 1;
+	d->n_strs++;
 	return 0;
 }
 
 static int dec__strings(struct dec *d)
 {
-	int err = rd__each(d, d->msg, dec__string);
+	int err = rd__each(d, d->msg, dec__string_size);
 
 	/* profile.proto: string_table[0] must be "" */
-	if (!err && (!d->n_strs || d->strs[0][0]))
+	if (!err && !d->n_strs)
+		err = -EINVAL;
+	if (!err && d->arena_len > UINT32_MAX)
+		err = dec__fail(d, -EFBIG, "string table: %zu bytes, over the 4 GiB offset range",
+				d->arena_len);
+	if (!err)
+		err = dec__charge(d, d->n_strs * sizeof(*d->str_off) + d->arena_len, "string table");
+	if (err)
+		return err;
+	d->n_total_strs = d->n_strs;
+	d->str_off = malloc(d->n_strs * sizeof(*d->str_off));
+	d->arena = malloc(d->arena_len);
+	if (!d->str_off || !d->arena)
+		return -ENOMEM;
+	d->str_off[0] = 0;
+	d->n_strs = 0;
+	err = rd__each(d, d->msg, dec__string);
+	d->empty = d->arena;
+	if (!err && d->empty[0])
 		err = -EINVAL;
 	return err;
 }
@@ -359,7 +509,7 @@ static int dec__value_type(struct dec *d, const struct pb_field *msg, struct pro
 
 	if (msg->wire != WIRE_BYTES)
 		return -EINVAL;
-	vt->type = vt->unit = d->strs[0];
+	vt->type = vt->unit = d->empty;
 	while ((ret = rd__field(&r, &f)) > 0) {
 		ret = dec__value_type_field(d, &f, vt);
 		if (ret)
@@ -424,14 +574,15 @@ static int dec__header(struct dec *d)
 		err = profile__set_period(d->p, d->period_type.type ? d->period_type.type : "",
 					  d->period_type.unit, d->period);
 	}
-	return err;
+	return err ?: dec__charge_model(d, "header");
 }
 
 static int dec__comment_one(struct dec *d, uint64_t idx)
 {
 	const char *s;
 
-	return dec__str(d, idx, &s) ?: profile__add_comment(d->p, s);
+	return dec__str(d, idx, &s) ?: profile__add_comment(d->p, s)
+					    ?: dec__charge_model(d, "comments");
 }
 
 static int dec__comment(struct dec *d, const struct pb_field *f)
@@ -471,7 +622,7 @@ static int dec__mapping_field(struct dec *d, const struct pb_field *f, struct ma
 
 static int dec__mapping(struct dec *d, const struct pb_field *msg)
 {
-	struct mapping_msg m = {.file = d->strs[0], .build_id = d->strs[0]};
+	struct mapping_msg m = {.file = d->empty, .build_id = d->empty};
 	struct pb_rd r = msg->sub;
 	struct pb_field f;
 	uint32_t id;
@@ -489,7 +640,9 @@ static int dec__mapping(struct dec *d, const struct pb_field *msg)
 	if (ret)
 		return ret;
 	id = profile__mapping(d->p, m.start, m.limit, m.offset, m.file, m.build_id);
-	return id ? id_map__add(&d->mappings, m.id, id, 1) : -ENOMEM;
+	if (!id)
+		return -ENOMEM;
+	return dec__charge_model(d, "mappings") ?: id_map__add(d, &d->mappings, m.id, id, 1, "mappings");
 }
 
 struct function_msg {
@@ -517,7 +670,7 @@ static int dec__function_field(struct dec *d, const struct pb_field *f, struct f
 static int dec__function(struct dec *d, const struct pb_field *msg)
 {
 	struct function_msg fn = {
-	    .name = d->strs[0], .system_name = d->strs[0], .file = d->strs[0]};
+	    .name = d->empty, .system_name = d->empty, .file = d->empty};
 	struct pb_rd r = msg->sub;
 	struct pb_field f;
 	uint32_t id;
@@ -535,7 +688,10 @@ static int dec__function(struct dec *d, const struct pb_field *msg)
 	if (ret)
 		return ret;
 	id = profile__function(d->p, fn.name, fn.system_name, fn.file);
-	return id ? id_map__add(&d->functions, fn.id, id, 1) : -ENOMEM;
+	if (!id)
+		return -ENOMEM;
+	return dec__charge_model(d, "functions")
+		   ?: id_map__add(d, &d->functions, fn.id, id, 1, "functions");
 }
 
 /* ---- locations ---- */
@@ -572,8 +728,10 @@ static int dec__line(struct dec *d, const struct pb_field *msg)
 	}
 	if (ret)
 		return ret;
-	if (array__reserve((void **)&d->lines, &d->cap_lines, d->n_lines + 1, sizeof(*d->lines)))
-		return -ENOMEM;
+	ret = dec__reserve(d, (void **)&d->lines, &d->cap_lines, d->n_lines + 1, sizeof(*d->lines),
+			   "location lines");
+	if (ret)
+		return ret;
 	d->lines[d->n_lines++] = l;
 	return 0;
 }
@@ -598,10 +756,15 @@ static int dec__push_loc_id(struct dec *d, uint32_t mapping, uint64_t address, u
 			    int64_t line)
 {
 	uint32_t id = profile__location(d->p, mapping, address, function, line);
+	int err;
 
-	if (!id || array__reserve((void **)&d->loc_ids, &d->cap_loc_ids, d->n_loc_ids + 1,
-				sizeof(*d->loc_ids)))
+	if (!id)
 		return -ENOMEM;
+	err = dec__charge_model(d, "locations")
+		  ?: dec__reserve(d, (void **)&d->loc_ids, &d->cap_loc_ids, d->n_loc_ids + 1,
+				  sizeof(*d->loc_ids), "locations");
+	if (err)
+		return err;
 	d->loc_ids[d->n_loc_ids++] = id;
 	return 0;
 }
@@ -624,8 +787,8 @@ static int dec__location_add(struct dec *d, const struct location_msg *l)
 	if (!err && d->n_loc_ids - off > UINT32_MAX)
 		err = -EINVAL;
 	return err
-		   ?: id_map__add(&d->locations, l->id, (uint32_t)off,
-				  (uint32_t)(d->n_loc_ids - off));
+		   ?: id_map__add(d, &d->locations, l->id, (uint32_t)off,
+				  (uint32_t)(d->n_loc_ids - off), "locations");
 }
 
 static int dec__location(struct dec *d, const struct pb_field *msg)
@@ -654,15 +817,24 @@ static int dec__sample_loc(struct dec *d, uint64_t id)
 {
 	const struct id_ent *e = id_map__find(&d->locations, id);
 	size_t need;
+	int err;
 
 	if (!e)
 		return -EINVAL;
 	need = d->n_frames + e->n;
-	if (need > MAX_FRAMES_PER_SAMPLE || e->n > d->frame_budget)
-		return -EINVAL;
+	if (need > MAX_FRAMES_PER_SAMPLE)
+		return dec__fail(d, -EFBIG, "sample: over %d frames after inline expansion",
+				 MAX_FRAMES_PER_SAMPLE);
+	/* copying frames is the decode's CPU cost: bounded by the input too */
+	if (e->n > d->frame_budget)
+		return dec__fail(d, -EFBIG,
+				 "samples: inline expansion over %d frames per message byte",
+				 EXPANSION_FACTOR);
 	d->frame_budget -= e->n;
-	if (array__reserve((void **)&d->frames, &d->cap_frames, need, sizeof(*d->frames)))
-		return -ENOMEM;
+	err = dec__reserve(d, (void **)&d->frames, &d->cap_frames, need, sizeof(*d->frames),
+			   "sample frames");
+	if (err)
+		return err;
 	memcpy(d->frames + d->n_frames, d->loc_ids + e->val, e->n * sizeof(*d->frames));
 	d->n_frames = need;
 	return 0;
@@ -703,7 +875,7 @@ static int dec__label_field(struct dec *d, const struct pb_field *f, struct prof
 /* A string label has a non-zero str index; the writer drops num for those. */
 static int dec__label(struct dec *d, const struct pb_field *msg)
 {
-	struct profile_label l = {.key = d->strs[0]};
+	struct profile_label l = {.key = d->empty};
 	struct pb_rd r = msg->sub;
 	struct pb_field f;
 	uint64_t str = 0;
@@ -724,8 +896,10 @@ static int dec__label(struct dec *d, const struct pb_field *msg)
 	} else {
 		l.str = NULL;
 	}
-	if (array__reserve((void **)&d->labels, &d->cap_labels, d->n_labels + 1, sizeof(*d->labels)))
-		return -ENOMEM;
+	ret = dec__reserve(d, (void **)&d->labels, &d->cap_labels, d->n_labels + 1,
+			   sizeof(*d->labels), "sample labels");
+	if (ret)
+		return ret;
 	d->labels[d->n_labels++] = l;
 	return 0;
 }
@@ -759,18 +933,16 @@ static int dec__sample(struct dec *d, const struct pb_field *msg)
 	/* profile.proto: one value per sample type */
 	if (d->n_values != d->n_types)
 		return -EINVAL;
-	return profile__add_sample(d->p, d->frames, d->n_frames, d->values, d->labels, d->n_labels);
+	return profile__add_sample(d->p, d->frames, d->n_frames, d->values, d->labels, d->n_labels)
+		   ?: dec__charge_model(d, "samples");
 }
 
 /* ---- driver ---- */
 
 static void dec__free(struct dec *d)
 {
-	size_t i;
-
-	for (i = 0; i < d->n_strs; i++)
-		free(d->strs[i]);
-	free(d->strs);
+	free(d->arena);
+	free(d->str_off);
 	id_map__free(&d->mappings);
 	id_map__free(&d->functions);
 	id_map__free(&d->locations);
@@ -797,15 +969,58 @@ static int dec__tables(struct dec *d)
 	return err;
 }
 
-int pprof__decode(const uint8_t *buf, size_t len, struct profile **out)
+static size_t limits__raw(const struct pprof_limits *lim)
 {
-	struct dec d = {0};
+	return lim && lim->max_raw_bytes ? lim->max_raw_bytes : PPROF_MAX_RAW_BYTES;
+}
+
+/* MEM_PER_BYTE per message byte plus slack, or the caller's cap if lower. */
+static size_t limits__mem(const struct pprof_limits *lim, size_t len)
+{
+	size_t cap = len > (SIZE_MAX - MEM_SLACK) / MEM_PER_BYTE ? SIZE_MAX
+								 : len * MEM_PER_BYTE + MEM_SLACK;
+
+	if (lim && lim->max_mem_bytes && lim->max_mem_bytes < cap)
+		cap = lim->max_mem_bytes;
+	return cap;
+}
+
+static void limits__decoded(const struct pprof_limits *lim, size_t n)
+{
+	if (lim && lim->decoded)
+		*lim->decoded = n;
+}
+
+static void why__set(char *why, size_t why_len, int err)
+{
+	if (!why || !why_len || why[0] || !err)
+		return;
+	if (err == -EINVAL)
+		snprintf(why, why_len, "not a valid profile.proto message");
+	else
+		snprintf(why, why_len, "%s", strerror(-err));
+}
+
+int pprof__decode_ex(const uint8_t *buf, size_t len, const struct pprof_limits *lim,
+		     struct profile **out, char *why, size_t why_len)
+{
+	struct dec d = {.why = why, .why_len = why_len};
 	int err;
 
+	if (why && why_len)
+		why[0] = '\0';
 	if ((!buf && len) || !out)
 		return -EINVAL;
+	limits__decoded(lim, len);
+	if (len > limits__raw(lim)) {
+		err = dec__fail(&d, -EFBIG, "message of %zu bytes, over the %zu-byte limit", len,
+				limits__raw(lim));
+		goto out;
+	}
 	d.msg.p = buf;
 	d.msg.end = buf + len;
+	d.msg_len = len;
+	d.mem_cap = limits__mem(lim, len);
 	d.frame_budget = EXPANSION_FACTOR * len + MAX_FRAMES_PER_SAMPLE;
 	err = dec__strings(&d) ?: dec__header(&d);
 	if (!err)
@@ -815,7 +1030,14 @@ int pprof__decode(const uint8_t *buf, size_t len, struct profile **out)
 		d.p = NULL;
 	}
 	dec__free(&d);
+out:
+	why__set(why, why_len, err);
 	return err;
+}
+
+int pprof__decode(const uint8_t *buf, size_t len, struct profile **out)
+{
+	return pprof__decode_ex(buf, len, NULL, out, NULL, 0);
 }
 
 /* ---- gzip ---- */
@@ -904,24 +1126,40 @@ int pprof__gunzip(const uint8_t *buf, size_t len, size_t max, uint8_t **out, siz
 	return err;
 }
 
-int pprof__decode_gz(const uint8_t *buf, size_t len, struct profile **out)
+int pprof__decode_gz_ex(const uint8_t *buf, size_t len, const struct pprof_limits *lim,
+			struct profile **out, char *why, size_t why_len)
 {
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
 	int err;
 
+	if (why && why_len)
+		why[0] = '\0';
 	if (!out)
 		return -EINVAL;
-	err = pprof__gunzip(buf, len, PPROF_MAX_RAW_BYTES, &raw, &raw_len);
+	err = pprof__gunzip(buf, len, limits__raw(lim), &raw, &raw_len);
+	/* a bomb is inflated up to the cap before it is known to be one */
+	limits__decoded(lim, err == -EFBIG ? limits__raw(lim) : raw_len);
+	if (err == -EFBIG && why && why_len)
+		snprintf(why, why_len, "decompresses to over the %zu-byte limit", limits__raw(lim));
+	else if (err == -EINVAL && why && why_len)
+		snprintf(why, why_len, "corrupt or truncated gzip stream");
 	if (!err)
-		err = pprof__decode(raw, raw_len, out);
+		err = pprof__decode_ex(raw, raw_len, lim, out, why, why_len);
 	free(raw);
+	why__set(why, why_len, err);
 	return err;
+}
+
+int pprof__decode_gz(const uint8_t *buf, size_t len, struct profile **out)
+{
+	return pprof__decode_gz_ex(buf, len, NULL, out, NULL, 0);
 }
 
 /* ---- files ---- */
 
-static int file__read_all(int fd, uint8_t **out, size_t *len)
+static int file__read_all(int fd, size_t max, uint8_t **out, size_t *len, char *why,
+			  size_t why_len)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
@@ -931,10 +1169,17 @@ static int file__read_all(int fd, uint8_t **out, size_t *len)
 
 	if (fstat(fd, &st))
 		return -errno;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode)) {
+		if (why && why_len)
+			snprintf(why, why_len, "not a regular file");
 		return -EINVAL;
-	if ((uint64_t)st.st_size > PPROF_MAX_RAW_BYTES)
+	}
+	if ((uint64_t)st.st_size > max) {
+		if (why && why_len)
+			snprintf(why, why_len, "file of %lld bytes, over the %zu-byte limit",
+				 (long long)st.st_size, max);
 		return -EFBIG;
+	}
 	size = (size_t)st.st_size;
 	buf = malloc(size ? size : 1);
 	if (!buf)
@@ -958,27 +1203,43 @@ out:
 	return err;
 }
 
-int pprof__read_file(const char *path, struct profile **out)
+int pprof__read_file_ex(const char *path, const struct pprof_limits *lim, struct profile **out,
+			char *why, size_t why_len)
 {
+	/* O_NONBLOCK: a FIFO put in place of the file must not block the open */
+	int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int fd, err;
 
+	if (why && why_len)
+		why[0] = '\0';
 	if (!path || !out)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = file__read_all(fd, &buf, &len);
+	limits__decoded(lim, 0);
+	if (lim && lim->no_follow)
+		flags |= O_NOFOLLOW;
+	fd = open(path, flags);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = file__read_all(fd, limits__raw(lim), &buf, &len, why, why_len);
 	close(fd);
 	if (err)
 		goto out;
 	/* pprof accepts both: gzip magic 1f 8b means compressed */
 	if (len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b)
-		err = pprof__decode_gz(buf, len, out);
+		err = pprof__decode_gz_ex(buf, len, lim, out, why, why_len);
 	else
-		err = pprof__decode(buf, len, out);
+		err = pprof__decode_ex(buf, len, lim, out, why, why_len);
 out:
 	free(buf);
+	why__set(why, why_len, err);
 	return err;
+}
+
+int pprof__read_file(const char *path, struct profile **out)
+{
+	return pprof__read_file_ex(path, NULL, out, NULL, 0);
 }
