@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * pprof reader: the data dir's .pb.gz files and uploaded profiles are read
- * with pprof__decode_gz (gzip or zlib framing) or pprof__decode (raw).
+ * with pprof__decode_gz_ex (gzip or zlib framing) or pprof__decode_ex (raw),
+ * under the default caps.
  * A decoded profile then goes through what the store and the routes do with
  * it: merged into a range (twice, as two windows with the same samples),
  * filtered, totalled, ranked, and written back; the written profile must
@@ -88,12 +89,16 @@ static void round_trip(const struct profile *p)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct profile *p = NULL;
+	char why[256] = "";
 	int err;
 
+	/* Default caps, as the store's are only lower. */
 	if (looks_compressed(data, size))
-		err = pprof__decode_gz(data, size, &p);
+		err = pprof__decode_gz_ex(data, size, NULL, &p, why, sizeof(why));
 	else
-		err = pprof__decode(data, size, &p);
+		err = pprof__decode_ex(data, size, NULL, &p, why, sizeof(why));
+	if (!memchr(why, '\0', sizeof(why)))
+		abort(); /* the reason must be a terminated string */
 	if (err)
 		return 0;
 	walk(p);
