@@ -277,3 +277,41 @@ uninstall-heapsampler:
 # --- end of libbpfprof-heap.so ------------------------------------------------
 
 -include $(USER_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(UNIT_BINS:=.d)
+
+# ---- fuzzing: tests/fuzz/ (libFuzzer; clang + libclang-rt-14-dev) ----------
+# The library objects are rebuilt with clang, coverage and ASan/UBSan into
+# build/fuzz/ (apart from the gcc build) and archived, so each harness links
+# only what it reaches. `make fuzz FUZZ_SECONDS=N` fuzzes every harness N s;
+# tests/fuzz/run.sh documents its modes (make test uses `check`).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Iinclude -Iuser -Itests/fuzz -I$(BUILD) \
+	       -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(FUZZ_SAN)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(LIB_SRCS))
+FUZZ_LIB := $(BUILD)/fuzz/libbpfprof-fuzz.a
+
+.PHONY: fuzz fuzz-build
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
+$(BUILD)/fuzz/user/%.o: user/%.c | $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $< $(FUZZ_LIB) $(LDLIBS) -o $@
+
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
+# ---- end of fuzzing --------------------------------------------------------

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Test runner: tests/run.sh [unit|integration|all]   (default: all)
+# Test runner: tests/run.sh [unit|integration|fuzz|all]   (default: all)
 #
 #   unit         every build/tests/unit/test_* (cmocka, ASan build)
 #   integration  every tests/integration/test_*.sh with build/bpfprof, then a
 #                smoke subset with the ASan build (build/asan/bpfprof)
+#   fuzz         tests/fuzz/run.sh check: each libFuzzer harness replays its
+#                corpus and reproducers, then fuzzes FUZZ_CHECK_SECONDS (15)
 #
 # Prints one result line per test, a summary of failures, and as its last line
 # "N passed, N failed". Exits 1 if anything failed. Run as root from anywhere.
@@ -13,9 +15,9 @@ cd "$ROOT" || exit 1
 
 MODE=${1:-all}
 case $MODE in
-unit | integration | all) ;;
+unit | integration | fuzz | all) ;;
 *)
-	echo "usage: tests/run.sh [unit|integration|all]" >&2
+	echo "usage: tests/run.sh [unit|integration|fuzz|all]" >&2
 	exit 2
 	;;
 esac
@@ -129,16 +131,23 @@ run_integration() {
 	done
 }
 
-if [ "$(id -u)" != 0 ] && [ "$MODE" != unit ]; then
+run_fuzz() {
+	echo "# tests/fuzz/run.sh check"
+	run_script tests/fuzz/run.sh "" FUZZ_MODE=check
+}
+
+if [ "$(id -u)" != 0 ] && [ "$MODE" != unit ] && [ "$MODE" != fuzz ]; then
 	echo "# warning: integration tests need root" >&2
 fi
 
 case $MODE in
 unit) run_unit ;;
 integration) run_integration ;;
+fuzz) run_fuzz ;;
 all)
 	run_unit
 	run_integration
+	run_fuzz
 	;;
 esac
 

@@ -101,7 +101,7 @@ static int hexval(char c)
  * MHD leaves a bad "%zz" as is and decodes "%00" into a NUL that silently cuts
  * the value (or the path, which could then match a route), so judge the raw URI.
  */
-static bool uri__bad_escape(const char *uri)
+bool http__uri_bad_escape(const char *uri)
 {
 	int hi, lo;
 
@@ -145,7 +145,7 @@ static void *server__uri_log(void *cls, const char *uri, struct MHD_Connection *
 		return NULL;
 	c->s = cls;
 	c->uri_len = strlen(uri);
-	c->bad_uri = uri__bad_escape(uri);
+	c->bad_uri = http__uri_bad_escape(uri);
 	c->t0_ns = now_ns();
 	call__set_client(c, conn);
 	return c;
@@ -236,43 +236,39 @@ static size_t call__header_bytes(struct MHD_Connection *conn)
  * Compares the whole key whatever the input, touching every key byte and
  * folding the length difference in, so timing does not reveal a matching prefix.
  */
-static bool server__key_equal(const struct http_server *s, const char *given)
+static bool key__equal(const char *key, size_t key_len, const char *given)
 {
 	size_t glen = strlen(given), i;
-	volatile size_t diff = s->key_len ^ glen;
+	volatile size_t diff = key_len ^ glen;
 
-	for (i = 0; i < s->key_len; i++)
-		diff |= (unsigned char)(s->api_key[i] ^ given[i < glen ? i : glen]);
+	for (i = 0; i < key_len; i++)
+		diff |= (unsigned char)(key[i] ^ given[i < glen ? i : glen]);
 	return diff == 0;
 }
 
-/* Basic auth: any user name, the key as the password (what a URL's user info sends). */
-static bool server__basic_ok(const struct http_server *s, const char *value)
+bool http__key_ok(const char *key, const char *x_api_key, const char *authorization)
 {
+	size_t key_len = strlen(key);
 	char pw[HTTP_AUTH_MAX_BASIC];
-	bool ok;
+	bool ok = false;
 
-	if (http_auth__basic_password(value, pw, sizeof(pw)))
-		return false;
-	ok = server__key_equal(s, pw);
-	explicit_bzero(pw, sizeof(pw));
+	if (x_api_key)
+		ok |= key__equal(key, key_len, x_api_key);
+	if (authorization && !strncasecmp(authorization, "Bearer ", 7)) {
+		ok |= key__equal(key, key_len, authorization + 7 + strspn(authorization + 7, " "));
+	} else if (authorization && !http_auth__basic_password(authorization, pw, sizeof(pw))) {
+		/* Basic: any user name, the key as the password (what a URL's user info sends). */
+		ok |= key__equal(key, key_len, pw);
+		explicit_bzero(pw, sizeof(pw));
+	}
 	return ok;
 }
 
 static bool server__authorized(const struct http_server *s, struct MHD_Connection *conn)
 {
-	const char *v;
-	bool ok = false;
-
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
-	if (v)
-		ok |= server__key_equal(s, v);
-	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (v && !strncasecmp(v, "Bearer ", 7))
-		ok |= server__key_equal(s, v + 7 + strspn(v + 7, " "));
-	else if (v)
-		ok |= server__basic_ok(s, v);
-	return ok;
+	return http__key_ok(
+	    s->api_key, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key"),
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
 static bool call__rate_ok(struct http_call *c, struct http_resp *resp)
@@ -291,6 +287,16 @@ static bool call__rate_ok(struct http_call *c, struct http_resp *resp)
 	return false;
 }
 
+bool http__content_length_ok(const char *v, size_t max)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	return !errno && end != v && n <= max;
+}
+
 static size_t route__max_body(const struct http_route *r)
 {
 	return r && (r->flags & HTTP_BODY) ? HTTP_MAX_KEPT_BODY_BYTES : HTTP_MAX_BODY_BYTES;
@@ -301,14 +307,8 @@ static bool call__body_ok(struct MHD_Connection *conn, bool is_get, size_t max)
 {
 	const char *v =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	char *end;
-	unsigned long long n;
 
-	if (is_get || !v)
-		return true;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	return !errno && end != v && n <= max;
+	return is_get || !v || http__content_length_ok(v, max);
 }
 
 /* Checks needing only the request head. False with resp filled on refusal. */

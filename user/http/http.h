@@ -95,6 +95,17 @@ uint16_t http__port(const struct http_server *s);
 const char *http_req__arg(const struct http_req *req, const char *key); /* first value or NULL */
 size_t http_req__args(const struct http_req *req, const char *key, const char **out, size_t max);
 
+/*
+ * The request-head checks of the gate, pure so tests and fuzzers reach them:
+ * a bad or NUL ("%00") percent-escape in the raw URI; the API key given as
+ * X-API-Key, "Authorization: Bearer KEY" or Basic with KEY as the password
+ * (either value may be NULL), compared in constant time; a Content-Length
+ * of at most max bytes.
+ */
+bool http__uri_bad_escape(const char *uri);
+bool http__key_ok(const char *key, const char *x_api_key, const char *authorization);
+bool http__content_length_ok(const char *content_length, size_t max);
+
 /* Response helpers: each sets status, content type and a malloc'd body. 0 or -ENOMEM. */
 int http_resp__error(struct http_resp *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4))); /* {"error": "..."} via json-c */
