@@ -198,26 +198,26 @@ struct elf_file {
 /* The largest allocator binary we read symbols from. */
 #define ALLOC_BIN_MAX_BYTES (4ull << 30)
 
-/*
- * Opens path as process pid sees it, resolved inside its root: a user's
- * symlink cannot lead us out of it, and only a regular file under the cap
- * opens (a FIFO or device would block or feed us forever).
- */
-static int elf_file__open(uint32_t pid, const char *path, struct elf_file *ef)
+int heap_bin__open(uint32_t pid, const char *path)
 {
 	char root[32];
-	int root_fd, err;
+	int root_fd, fd = -1, err;
 
-	ef->elf = NULL;
-	ef->fd = -1;
 	snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", pid);
 	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return -errno;
-	err = safefile__open(root_fd, path, SAFEFILE_IN_ROOT, ALLOC_BIN_MAX_BYTES, &ef->fd, NULL);
+	err = safefile__open(root_fd, path, SAFEFILE_IN_ROOT, ALLOC_BIN_MAX_BYTES, &fd, NULL);
 	close(root_fd);
-	if (err)
-		return err;
+	return err ? err : fd;
+}
+
+static int elf_file__open(uint32_t pid, const char *path, struct elf_file *ef)
+{
+	ef->elf = NULL;
+	ef->fd = heap_bin__open(pid, path);
+	if (ef->fd < 0)
+		return ef->fd;
 	elf_version(EV_CURRENT);
 	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
 	if (!ef->elf) {

@@ -6,6 +6,7 @@
 #ifndef BPFPROF_HEAP_INT_H
 #define BPFPROF_HEAP_INT_H
 
+#include <gelf.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,6 +52,19 @@ struct heap_alloc_bin {
 	struct heap_func funcs[HEAP_MAX_FUNCS];
 	size_t n_funcs;
 };
+
+/*
+ * Opens path as process pid sees it, resolved inside its root: a user's
+ * symlink cannot lead us out of it, and only a regular file under the cap
+ * opens (a FIFO or device would block or feed us forever). fd or -errno.
+ */
+int heap_bin__open(uint32_t pid, const char *path);
+/*
+ * In the sampler library's ELF: bpfprof_heap_state's virtual address (a
+ * defined object at least as large as the struct) and the first PT_LOAD's.
+ * 0, -ENOENT (no such symbol) or -ENOEXEC (no PT_LOAD at offset 0).
+ */
+int heap_preload__state_vaddr(Elf *elf, uint64_t *sym, uint64_t *load0);
 
 /* Allocator kind suggested by a binary's file name (jemalloc, tcmalloc, ...). */
 enum heap_allocator heap_alloc__kind_of_path(const char *path, bool is_exe);

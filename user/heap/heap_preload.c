@@ -186,21 +186,15 @@ int heap_preload__check_exe(const char *cmd, char *why, size_t len)
 	return err;
 }
 
-/* bpfprof_heap_state's address in the file's virtual addresses, and the first PT_LOAD's. */
-static int state_vaddr(const char *file, uint64_t *sym, uint64_t *load0)
+int heap_preload__state_vaddr(Elf *elf, uint64_t *sym, uint64_t *load0)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC), err = -ENOENT;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
+	int err = -ENOENT;
 	size_t n;
-	Elf *elf;
 
-	if (fd < 0)
-		return -errno;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	*load0 = UINT64_MAX;
-	if (elf && !elf_getphdrnum(elf, &n)) {
+	if (!elf_getphdrnum(elf, &n)) {
 		for (size_t i = 0; i < n; i++) {
 			GElf_Phdr ph;
 
@@ -208,7 +202,7 @@ static int state_vaddr(const char *file, uint64_t *sym, uint64_t *load0)
 				*load0 = ph.p_vaddr;
 		}
 	}
-	while (elf && err && (scn = elf_nextscn(elf, scn))) {
+	while (err && (scn = elf_nextscn(elf, scn))) {
 		Elf_Data *d;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
@@ -230,10 +224,24 @@ static int state_vaddr(const char *file, uint64_t *sym, uint64_t *load0)
 			}
 		}
 	}
-	if (elf)
-		elf_end(elf);
-	close(fd);
 	return err ? err : *load0 == UINT64_MAX ? -ENOEXEC : 0;
+}
+
+/* The same, for the library as process pid maps it (opened inside its root). */
+static int state_vaddr(uint32_t pid, const char *path, uint64_t *sym, uint64_t *load0)
+{
+	int fd = heap_bin__open(pid, path), err = -ENOEXEC;
+	Elf *elf;
+
+	if (fd < 0)
+		return fd;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf)
+		err = heap_preload__state_vaddr(elf, sym, load0);
+	elf_end(elf);
+	close(fd);
+	return err;
 }
 
 /* Where pid mapped path's first page (file offset 0). */
@@ -271,7 +279,7 @@ int heap_preload__set_state(uint32_t pid, const struct heap_alloc_bin *bin, uint
 	char mem[64];
 	int fd, err;
 
-	err = state_vaddr(bin->access, &sym, &load0);
+	err = state_vaddr(pid, bin->path, &sym, &load0);
 	if (!err)
 		err = map_start(pid, bin->path, &start);
 	if (err)

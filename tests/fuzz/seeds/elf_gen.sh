@@ -20,3 +20,11 @@ cp "$T/tiny" "$T/tiny.so" ../corpus/cfi/
 gcc $L -o ../regress/cfi/cfi-undefined-reg-200000000 bigreg.s
 gcc $L -o ../regress/cfi/cfi-undefined-reg-200000000-8-rows bigreg8.s
 gcc $L -o ../regress/cfi/cfa-expression-reg-211812270 bigexpr.s
+# The heap sampler's state object in a tiny library; the harness's first
+# byte 0 selects the agent's state lookup, 1 the sampled-address set.
+mkdir -p ../corpus/heapstate
+gcc -O2 -shared -fPIC -nostdlib -I../../../user -Wl,-z,max-page-size=16 -Wl,-z,noseparate-code \
+	-o "$T/heapstate.so" heapstate.c
+strip -s "$T/heapstate.so"
+{ printf '\0'; cat "$T/heapstate.so"; } >../corpus/heapstate/state.so
+printf '\001\001\020\000\001\020\001\000\020\000\001\040\000' >../corpus/heapstate/set-ops
