@@ -150,8 +150,12 @@ case_preload_r1() {
 	[ "$(stackv "$T/pr1.pb.gz" '^churn_once;' 3)" = 0 ] || fail "churned blocks still in use"
 }
 
+# 2 MiB live blocks: at the default R each is sampled with probability
+# 1 - e^-4, so the live estimate's sigma is ~2.4 % and +-10 % is 4 sigma (with
+# 1 MiB blocks it is ~4.9 %: +-10 % would fail one run in twenty). The churn's
+# 16384 blocks of 64 KiB give ~2 %.
 case_preload_default() {
-	record_heap pdef -- "$WORK" 1024 64 1 1 || return 1
+	record_heap pdef -- env HS_LIVE_BLOCK_MIB=2 "$WORK" 1024 64 1 1 || return 1
 	grep -q 'heap PID [0-9]*: libbpfprof-heap' "$BP_ERR" || fail "auto did not preload the library"
 	within "$(stackv "$T/pdef.pb.gz" '^keep_live;' 3)" $((64 * MIB)) 10 "live inuse_space"
 	within "$(stackv "$T/pdef.pb.gz" '^churn_once;' 1)" $((1024 * MIB)) 10 "churn alloc_space"
