@@ -108,8 +108,8 @@ static int find_exe(const char *cmd, char *out, size_t len)
 	return -ENOENT;
 }
 
-/* A defined malloc in the executable's dynamic symbols: it would bypass the library. */
-static bool defines_malloc(Elf *elf)
+/* A defined dynamic symbol called name: 0 with *out filled, or -ENOENT. */
+static int dynsym__find(Elf *elf, const char *name, GElf_Sym *out)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -121,17 +121,24 @@ static bool defines_malloc(Elf *elf)
 			continue;
 		d = elf_getdata(scn, NULL);
 		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym s;
-			const char *name;
+			const char *sym;
 
-			if (!gelf_getsym(d, i, &s) || s.st_shndx == SHN_UNDEF)
+			if (!gelf_getsym(d, i, out) || out->st_shndx == SHN_UNDEF)
 				continue;
-			name = elf_strptr(elf, sh.sh_link, s.st_name);
-			if (name && !strcmp(name, "malloc"))
-				return true;
+			sym = elf_strptr(elf, sh.sh_link, out->st_name);
+			if (sym && !strcmp(sym, name))
+				return 0;
 		}
 	}
-	return false;
+	return -ENOENT;
+}
+
+/* A defined malloc in the executable's dynamic symbols: it would bypass the library. */
+static bool defines_malloc(Elf *elf)
+{
+	GElf_Sym s;
+
+	return !dynsym__find(elf, "malloc", &s);
 }
 
 int heap_preload__check_exe(const char *cmd, char *why, size_t len)
@@ -188,9 +195,7 @@ int heap_preload__check_exe(const char *cmd, char *why, size_t len)
 
 int heap_preload__state_vaddr(Elf *elf, uint64_t *sym, uint64_t *load0)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	int err = -ENOENT;
+	GElf_Sym s;
 	size_t n;
 
 	*load0 = UINT64_MAX;
@@ -202,29 +207,11 @@ int heap_preload__state_vaddr(Elf *elf, uint64_t *sym, uint64_t *load0)
 				*load0 = ph.p_vaddr;
 		}
 	}
-	while (err && (scn = elf_nextscn(elf, scn))) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
-			continue;
-		d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym s;
-			const char *name;
-
-			if (!gelf_getsym(d, i, &s) || s.st_shndx == SHN_UNDEF ||
-			    GELF_ST_TYPE(s.st_info) != STT_OBJECT)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, s.st_name);
-			if (name && !strcmp(name, BPFPROF_HEAP_STATE_SYM) &&
-			    s.st_size >= sizeof(struct bpfprof_heap_state)) {
-				*sym = s.st_value;
-				err = 0;
-				break;
-			}
-		}
-	}
-	return err ? err : *load0 == UINT64_MAX ? -ENOEXEC : 0;
+	if (dynsym__find(elf, BPFPROF_HEAP_STATE_SYM, &s) || GELF_ST_TYPE(s.st_info) != STT_OBJECT ||
+	    s.st_size < sizeof(struct bpfprof_heap_state))
+		return -ENOENT;
+	*sym = s.st_value;
+	return *load0 == UINT64_MAX ? -ENOEXEC : 0;
 }
 
 /* The same, for the library as process pid maps it (opened inside its root). */
