@@ -204,19 +204,28 @@ case_own_malloc() {
 	grep -q 'heap PID [0-9]*: static' "$BP_ERR" || fail "-p: the executable's malloc was not probed"
 }
 
-# The daemon: a --heap-pid that has the library loaded is profiled through its hooks.
-case_serve() {
-	start_bg env LD_PRELOAD="$LIB" "$WORK" 64 16 3 30
-	local w=$BG_PID port= i code live=0 u
-	"$BPFPROF" serve --listen 127.0.0.1:0 --heap-pid "$w" >"$T/sv.out" 2>"$T/sv.err" &
+# serve_up NAME ARGS...: starts `bpfprof serve ARGS` on a free port; its URL in SV_URL.
+serve_up() {
+	local name=$1 port= i
+	shift
+	SV_URL=
+	"$BPFPROF" serve --listen 127.0.0.1:0 "$@" >"$T/$name.out" 2>"$T/$name.err" &
 	BG_PIDS+=("$!")
 	for i in $(seq 200); do
-		port=$(sed -nE 's#.*serving on https?://.*:([0-9]+)/debug/pprof/ .*#\1#p' "$T/sv.err")
+		port=$(sed -nE 's#.*serving on https?://.*:([0-9]+)/debug/pprof/ .*#\1#p' "$T/$name.err")
 		[ -n "$port" ] && break
 		sleep 0.1
 	done
-	[ -n "$port" ] || { fail "serve did not start: $(head -3 "$T/sv.err" | tr '\n' '|')"; return 1; }
-	u=http://127.0.0.1:$port
+	[ -n "$port" ] || { fail "serve did not start: $(head -3 "$T/$name.err" | tr '\n' '|')"; return 1; }
+	SV_URL=http://127.0.0.1:$port
+}
+
+# The daemon: a --heap-pid that has the library loaded is profiled through its hooks.
+case_serve() {
+	start_bg env LD_PRELOAD="$LIB" "$WORK" 64 16 3 30
+	local w=$BG_PID i code live=0 u
+	serve_up sv --heap-pid "$w" || return 1
+	u=$SV_URL
 	for i in $(seq 60); do
 		code=$(curl -s -o "$T/svheap.pb.gz" -w '%{http_code}' "$u/debug/pprof/heap?pid=$w")
 		[ "$code" = 200 ] && live=$(stackv "$T/svheap.pb.gz" '^keep_live;' 3)
@@ -226,6 +235,57 @@ case_serve() {
 	within "$live" $((16 * MIB)) 30 "serve live"
 	curl -s "$u/api/v1/heap?pid=$w" >"$T/svapi.json"
 	grep -q '"libbpfprof-heap"' "$T/svapi.json" || fail "/api/v1/heap does not say libbpfprof-heap: $(head -c 300 "$T/svapi.json")"
+}
+
+# post URL: POST, the body in $T/post.json, the status echoed.
+post() { curl -s -X POST -o "$T/post.json" -w '%{http_code}' "$1"; }
+
+# mode= of POST /api/v1/heap, chosen per target; GET and /metrics say which each uses.
+case_serve_mode() {
+	start_bg env LD_PRELOAD="$LIB" "$WORK" 64 16 3 60
+	local lib=$BG_PID plain u code
+	start_bg "$WORK" 64 16 3 60
+	plain=$BG_PID
+	serve_up svm || return 1
+	u=$SV_URL
+	code=$(post "$u/api/v1/heap?pid=$plain&mode=preload")
+	[ "$code" = 409 ] || fail "preload of a PID without the library: HTTP $code, want 409"
+	jq -e '.error | test("libbpfprof-heap.so is not loaded in PID [0-9]+")' "$T/post.json" >/dev/null ||
+		fail "409 body: $(head -c 300 "$T/post.json")"
+	code=$(post "$u/api/v1/heap?pid=$plain&mode=ebpf")
+	[ "$code" = 400 ] || fail "mode=ebpf: HTTP $code, want 400"
+	jq -e '.error | test("invalid parameter .mode.")' "$T/post.json" >/dev/null ||
+		fail "400 body: $(head -c 300 "$T/post.json")"
+	code=$(post "$u/api/v1/heap?pid=$lib&mode=uprobe")
+	[ "$code" = 201 ] || fail "mode=uprobe: HTTP $code: $(head -c 300 "$T/post.json")"
+	jq -e '.mode == "uprobe" and .allocator == "glibc"' "$T/post.json" >/dev/null ||
+		fail "mode=uprobe on a library target: $(head -c 300 "$T/post.json")"
+	curl -s -X DELETE "$u/api/v1/heap?pid=$lib" >/dev/null
+	code=$(post "$u/api/v1/heap?pid=$lib&mode=auto")
+	[ "$code" = 201 ] || fail "mode=auto: HTTP $code: $(head -c 300 "$T/post.json")"
+	code=$(post "$u/api/v1/heap?pid=$plain")
+	[ "$code" = 201 ] || fail "default mode: HTTP $code: $(head -c 300 "$T/post.json")"
+	curl -s "$u/api/v1/heap" >"$T/list.json"
+	jq -e --argjson a "$lib" --argjson b "$plain" \
+		'(.pids[] | select(.pid == $a) | .mode) == "preload" and
+		 (.pids[] | select(.pid == $b) | .mode) == "uprobe"' "$T/list.json" >/dev/null ||
+		fail "GET /api/v1/heap modes: $(head -c 400 "$T/list.json")"
+	curl -s "$u/metrics" >"$T/m.txt"
+	grep -q "^bpfprof_heap_target_info{pid=\"$lib\",mode=\"preload\",allocator=\"libbpfprof-heap\"} 1$" "$T/m.txt" ||
+		fail "no preload target_info for $lib: $(grep target_info "$T/m.txt" | tr '\n' '|')"
+	grep -q "^bpfprof_heap_target_info{pid=\"$plain\",mode=\"uprobe\",allocator=\"glibc\"} 1$" "$T/m.txt" ||
+		fail "no uprobe target_info for $plain"
+	promtool check metrics <"$T/m.txt" >"$T/promtool.out" 2>&1 ||
+		fail "promtool: $(head -5 "$T/promtool.out" | tr '\n' '|')"
+}
+
+# heap_mode = preload in the config: a --heap-pid without the library is a clear startup error.
+case_serve_config_mode() {
+	start_bg "$WORK" 64 16 3 30
+	bp "$T/scm" serve --listen 127.0.0.1:0 --heap-mode preload --heap-pid "$BG_PID"
+	expect_error 2
+	grep -q "heap_pid $BG_PID: libbpfprof-heap.so is not loaded in it (heap_mode = preload)" "$BP_ERR" ||
+		fail "no clear message: $(head -c 300 "$BP_ERR")"
 }
 
 case_bad_mode() {
@@ -272,6 +332,8 @@ if [ -x "$BPFPROF" ] && [ -x "$WORK" ]; then
 	run_case "heapsampler: static command: preload fails clearly, auto falls back to uprobes" case_static_command
 	run_case "heapsampler: executable with its own malloc: probed, not the library" case_own_malloc
 	run_case "heapsampler: serve --heap-pid of a process with the library" case_serve
+	run_case "heapsampler: serve: POST mode= per target, GET and /metrics say it" case_serve_mode
+	run_case "heapsampler: serve heap_mode = preload: a target without the library is refused" case_serve_config_mode
 	run_case "heapsampler: bad --heap-mode" case_bad_mode
 	run_case "heapsampler: agent killed mid-run, target unaffected" case_agent_killed
 fi

@@ -160,6 +160,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.max_connections, 256);
 	assert_null(c.log_file);
 	assert_int_equal(c.n_heap_pids, 0);
+	assert_int_equal(c.heap_mode, 0); /* auto */
 	assert_true(config__is_loopback(&c));
 	/* Defaults alone must pass validation. */
 	assert_int_equal(config__validate(&c, NULL, 0), 0);
@@ -214,6 +215,26 @@ static void test_heap_pid_layers(void **state)
 	assert_int_equal(c.n_heap_pids, 3);
 	assert_int_equal(c.heap_pids[0], 6);
 	assert_int_equal(c.heap_pids[2], 8);
+	config__free(&c);
+}
+
+static void test_heap_mode(void **state)
+{
+	const struct run file = {.file = "heap_mode = preload\n"};
+	const struct run flag = {.file = "heap_mode = preload\n", .argv = {"--heap-mode=uprobe"}};
+	const struct run env = {.env = {"BPFPROF_HEAP_MODE=auto"}, .argv = {"--heap-mode", "preload"}};
+	struct config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(run(&c, &file, LOAD, err, sizeof(err)), 0);
+	assert_int_equal(c.heap_mode, 1);
+	config__free(&c);
+	assert_int_equal(run(&c, &flag, LOAD, err, sizeof(err)), 0);
+	assert_int_equal(c.heap_mode, 2);
+	config__free(&c);
+	assert_int_equal(run(&c, &env, LOAD, err, sizeof(err)), 0);
+	assert_int_equal(c.heap_mode, 1);
 	config__free(&c);
 }
 
@@ -410,6 +431,11 @@ static const struct bad bad[] = {
      LOAD,
      {"--heap-budget: invalid value '0' for heap_budget: expected a number 0.01..100"}},
     {{.argv = {"--heap-budget=0.005"}}, LOAD, {"'0.005' for heap_budget"}},
+    {{.file = "heap_mode = ebpf\n"},
+     LOAD,
+     {"line 1: invalid value 'ebpf' for heap_mode: expected auto, preload or uprobe"}},
+    {{.argv = {"--heap-mode="}}, LOAD, {"--heap-mode", "for heap_mode"}},
+    {{.env = {"BPFPROF_HEAP_MODE=Preload"}}, LOAD, {"BPFPROF_HEAP_MODE", "'Preload' for heap_mode"}},
     {{.argv = {"--heap-budget=100.5"}}, LOAD, {"'100.5' for heap_budget"}},
     /* durations */
     {{.argv = {"--window", "0"}},
@@ -638,6 +664,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_layers),
 	    cmocka_unit_test(test_heap_pid_layers),
+	    cmocka_unit_test(test_heap_mode),
 	    cmocka_unit_test(test_heap_pid_too_many),
 	    cmocka_unit_test(test_config_path),
 	    cmocka_unit_test(test_ignored_env),

@@ -63,6 +63,7 @@ static int set_path(struct ctx *x, const struct key *k, const char *val);
 static int set_listen(struct ctx *x, const struct key *k, const char *val);
 static int set_pids(struct ctx *x, const struct key *k, const char *val);
 static int set_severity(struct ctx *x, const struct key *k, const char *val);
+static int set_heap_mode(struct ctx *x, const struct key *k, const char *val);
 
 #define OFF(f) offsetof(struct config, f)
 
@@ -108,6 +109,8 @@ static const struct key keys[] = {
      "mean bytes between heap samples; 1 samples every allocation"},
     {"heap_budget", set_double, OFF(heap_budget), 0.01, 100, "2", "PERCENT",
      "heap probe cost allowed per target, % of one CPU, before duty-cycling"},
+    {"heap_mode", set_heap_mode, OFF(heap_mode), 0, 0, "auto", "MODE",
+     "auto|preload|uprobe: libbpfprof-heap.so's hooks where loaded, else uprobes"},
     {"watch_pid", set_pids, OFF(watch_pids), 1, PID_MAX, NULL, "PID[,PID...]",
      "processes whose memory health is watched (heap PIDs are too); repeatable"},
     {"mem_warning_mb", set_uint, OFF(mem_warning_mb), 0, 16777216, "0", "MB",
@@ -399,6 +402,21 @@ static int set_severity(struct ctx *x, const struct key *k, const char *val)
 	}
 	return fail(x, "invalid value '%s' for %s: expected none, low, medium, high or critical",
 		    val, k->name);
+}
+
+/* Same order as enum heap_mode (user/heap/heap.h): config is below heap. */
+static int set_heap_mode(struct ctx *x, const struct key *k, const char *val)
+{
+	static const char *const names[] = {"auto", "preload", "uprobe"};
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(val, names[i])) {
+			*(unsigned int *)field(x, k) = i;
+			return 0;
+		}
+	}
+	return fail(x, "invalid value '%s' for %s: expected auto, preload or uprobe", val,
+		    k->name);
 }
 
 /* Matches s[0..n) against a key name spelt as the given source spells it. */

@@ -42,6 +42,7 @@ struct config {
 	size_t n_heap_pids;
 	unsigned int heap_rate; /* heap_rate = 524288: mean bytes between heap samples */
 	double heap_budget;	/* heap_budget = 2: governor budget, % of one CPU per target */
+	unsigned int heap_mode; /* heap_mode = auto: 0 auto, 1 preload, 2 uprobe (enum heap_mode) */
 	/* Memory health (user/health/). */
 	uint32_t watch_pids[CONFIG_MAX_HEAP_PIDS]; /* watch_pid = P[,P] */
 	size_t n_watch_pids;

@@ -578,7 +578,8 @@ static void read_comm(uint32_t pid, char *comm, size_t len)
 	fclose(f);
 }
 
-static struct heap_proc *new_proc(struct heap_tracker *t, uint32_t pid, int *err)
+static struct heap_proc *new_proc(struct heap_tracker *t, uint32_t pid, enum heap_mode mode,
+				  int *err)
 {
 	struct heap_proc *p = calloc(1, sizeof(*p));
 
@@ -594,7 +595,7 @@ static struct heap_proc *new_proc(struct heap_tracker *t, uint32_t pid, int *err
 	/* Backdated so the first measurement comes GOV_FIRST_NS after attaching. */
 	p->period_start = clock_ns(CLOCK_MONOTONIC) - GOV_PERIOD_NS + GOV_FIRST_NS;
 	read_comm(pid, p->comm, sizeof(p->comm));
-	*err = heap_alloc__detect(pid, t->opts.mode, &p->bin);
+	*err = heap_alloc__detect(pid, mode, &p->bin);
 	if (*err) {
 		free(p);
 		return NULL;
@@ -643,6 +644,11 @@ static int start_proc(struct heap_tracker *t, struct heap_proc *p)
 
 int heap_tracker__add_pid(struct heap_tracker *t, uint32_t pid)
 {
+	return heap_tracker__add_pid_mode(t, pid, t->opts.mode);
+}
+
+int heap_tracker__add_pid_mode(struct heap_tracker *t, uint32_t pid, enum heap_mode mode)
+{
 	struct heap_proc *p = NULL;
 	int err;
 
@@ -653,7 +659,7 @@ int heap_tracker__add_pid(struct heap_tracker *t, uint32_t pid)
 	if (!err && t->n_procs >= t->opts.max_pids)
 		err = -ENOSPC;
 	if (!err)
-		p = new_proc(t, pid, &err);
+		p = new_proc(t, pid, mode, &err);
 	if (!err)
 		err = start_proc(t, p);
 	if (!err)
@@ -777,6 +783,7 @@ static void fill_stats(const struct heap_tracker *t, const struct heap_proc *p,
 	memset(o, 0, sizeof(*o));
 	o->pid = p->pid;
 	o->allocator = p->bin.kind;
+	o->mode = p->bin.kind == HEAP_ALLOC_SAMPLER ? HEAP_MODE_PRELOAD : HEAP_MODE_UPROBE;
 	o->allocator_path = p->bin.path;
 	o->attached = p->alive;
 	o->sessions = p->sessions;
@@ -935,6 +942,12 @@ void heap_tracker__write_metrics(struct heap_tracker *t, FILE *f)
 	pthread_mutex_unlock(&t->mu);
 	if (!st)
 		return;
+	fprintf(f, "# HELP bpfprof_heap_target_info Heap target and how it is probed: mode "
+		   "preload (libbpfprof-heap.so's hooks) or uprobe (the allocator's).\n"
+		   "# TYPE bpfprof_heap_target_info gauge\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "bpfprof_heap_target_info{pid=\"%" PRIu32 "\",mode=\"%s\",allocator=\"%s\"} 1\n",
+			st[i].pid, heap_mode__name(st[i].mode), heap_allocator__name(st[i].allocator));
 	metric_family(f, "bpfprof_heap_attached", "gauge",
 		      "1 while the target's probes are attached.", st, n, m_attached);
 	metric_family(f, "bpfprof_heap_degraded", "gauge",

@@ -79,6 +79,7 @@ struct heap_costs {
 struct heap_pid_stats {
 	uint32_t pid;
 	enum heap_allocator allocator;
+	enum heap_mode mode; /* preload (the library's hooks) or uprobe (the allocator's) */
 	const char *allocator_path; /* the binary the probes are on; valid until the next call */
 	bool attached;		    /* false once the target exited or unmapped its allocator */
 	bool sessions;		    /* uprobe sessions (no return trap on unsampled calls) in use */
@@ -112,6 +113,8 @@ void heap_tracker__free(struct heap_tracker *t); /* detaches everything; NULL-sa
 
 /* Starts heap profiling of pid: 0, -ESRCH, -EEXIST, -ENOSPC (max_pids), -ENOENT (no allocator). */
 int heap_tracker__add_pid(struct heap_tracker *t, uint32_t pid);
+/* The same in mode instead of opts.mode; -ENOENT in preload mode: the library is not loaded. */
+int heap_tracker__add_pid_mode(struct heap_tracker *t, uint32_t pid, enum heap_mode mode);
 /* Stops it (probes detached, data dropped). 0 or -ENOENT. */
 int heap_tracker__remove_pid(struct heap_tracker *t, uint32_t pid);
 bool heap_tracker__has_pid(struct heap_tracker *t, uint32_t pid);

@@ -107,6 +107,7 @@ static struct json_object *stats_json(const struct heap_pid_stats *s)
 	if (!o)
 		return NULL;
 	json_object_object_add(o, "pid", json_object_new_int64(s->pid));
+	json_object_object_add(o, "mode", json_object_new_string(heap_mode__name(s->mode)));
 	json_object_object_add(o, "allocator", json_object_new_string(heap_allocator__name(s->allocator)));
 	json_object_object_add(o, "allocator_path",
 			       json_object_new_string(s->allocator_path ? s->allocator_path : ""));
@@ -144,9 +145,27 @@ static int reply_stats(struct serve *sv, uint32_t pid, int status, struct http_r
 	return err;
 }
 
-static int add_pid(struct serve *sv, uint32_t pid, struct http_resp *resp)
+/* mode= of POST, else heap_mode from the config: 0, or 1 with a 400 in resp. */
+static int mode_arg(const struct http_req *req, struct http_resp *resp, const struct serve *sv,
+		    enum heap_mode *mode)
 {
-	int err = heap_tracker__add_pid(sv->heap, pid);
+	const char *s = http_req__arg(req, "mode");
+
+	*mode = (enum heap_mode)sv->cfg.heap_mode;
+	if (!s)
+		return 0;
+	if (heap_mode__parse(s, mode))
+		return http_resp__error(resp, 400,
+					"invalid parameter 'mode': '%.32s': expected auto, "
+					"preload or uprobe",
+					s) ?:
+		       1;
+	return 0;
+}
+
+static int add_pid(struct serve *sv, uint32_t pid, enum heap_mode mode, struct http_resp *resp)
+{
+	int err = heap_tracker__add_pid_mode(sv->heap, pid, mode);
 
 	switch (err) {
 	case 0:
@@ -158,6 +177,12 @@ static int add_pid(struct serve *sv, uint32_t pid, struct http_resp *resp)
 	case -ENOSPC:
 		return http_resp__error(resp, 409, "too many heap-profiled PIDs; DELETE one first");
 	case -ENOENT:
+		if (mode == HEAP_MODE_PRELOAD)
+			return http_resp__error(resp, 409,
+						"libbpfprof-heap.so is not loaded in PID %" PRIu32
+						" (start it with LD_PRELOAD=libbpfprof-heap.so, "
+						"or use mode=uprobe or mode=auto)",
+						pid);
 		return http_resp__error(resp, 422,
 					"PID %" PRIu32 " maps no known allocator (malloc)", pid);
 	default:
@@ -191,6 +216,7 @@ static int list_pids(struct serve *sv, struct http_resp *resp)
 int heap_routes__api(const struct http_req *req, struct http_resp *resp, void *ctx)
 {
 	struct serve *sv = ctx;
+	enum heap_mode mode;
 	uint32_t pid;
 	int err;
 
@@ -201,8 +227,10 @@ int heap_routes__api(const struct http_req *req, struct http_resp *resp, void *c
 	err = pid_arg(req, resp, &pid);
 	if (err)
 		return err < 0 ? err : 0;
-	if (!strcmp(req->method, "POST"))
-		return add_pid(sv, pid, resp);
+	if (!strcmp(req->method, "POST")) {
+		err = mode_arg(req, resp, sv, &mode);
+		return err ? (err < 0 ? err : 0) : add_pid(sv, pid, mode, resp);
+	}
 	if (!strcmp(req->method, "GET"))
 		return reply_stats(sv, pid, 200, resp);
 	if (heap_tracker__remove_pid(sv->heap, pid))

@@ -134,6 +134,7 @@ static int start_heap(struct serve *sv)
 	struct heap_opts ho = {
 		.sample_bytes = sv->cfg.heap_rate,
 		.budget_cpu_percent = sv->cfg.heap_budget,
+		.mode = (enum heap_mode)sv->cfg.heap_mode,
 		/* A few watched processes need far fewer rows than the whole host. */
 		.unwind_table_mb = sv->cfg.unwind_table_mb / 4 ? sv->cfg.unwind_table_mb / 4 : 1,
 	};
@@ -148,6 +149,8 @@ static int start_heap(struct serve *sv)
 		err = heap_tracker__add_pid(sv->heap, sv->cfg.heap_pids[i]);
 		if (err) {
 			fprintf(stderr, "bpfprof: heap_pid %u: %s\n", sv->cfg.heap_pids[i],
+				err == -ENOENT && sv->cfg.heap_mode == HEAP_MODE_PRELOAD ?
+						 "libbpfprof-heap.so is not loaded in it (heap_mode = preload)" :
 				err == -ENOENT ? "no known allocator (malloc) in its mappings" :
 				err == -ESRCH  ? "no such process" :
 						 strerror(-err));
