@@ -246,7 +246,7 @@ case_serve_mode() {
 	local lib=$BG_PID plain u code
 	start_bg "$WORK" 64 16 3 60
 	plain=$BG_PID
-	serve_up svm || return 1
+	serve_up svm --heap-auto-enroll=false || return 1 # the POSTs choose the mode
 	u=$SV_URL
 	code=$(post "$u/api/v1/heap?pid=$plain&mode=preload")
 	[ "$code" = 409 ] || fail "preload of a PID without the library: HTTP $code, want 409"
@@ -286,6 +286,66 @@ case_serve_config_mode() {
 	expect_error 2
 	grep -q "heap_pid $BG_PID: libbpfprof-heap.so is not loaded in it (heap_mode = preload)" "$BP_ERR" ||
 		fail "no clear message: $(head -c 300 "$BP_ERR")"
+}
+
+# A process that allocates for as long as it runs (64 KiB blocks through malloc).
+ALLOC_LOOP='import time
+keep = []
+while True:
+    keep.append(bytearray(65536)); keep = keep[-256:]; time.sleep(0.001)'
+
+# heap_auto_enroll (default): a process started after the daemon with the
+# library loaded becomes a heap target in preload mode, with samples.
+case_auto_enroll() {
+	local u w i code n=0
+	serve_up sva || return 1
+	u=$SV_URL
+	start_bg env LD_PRELOAD="$LIB" python3 -c "$ALLOC_LOOP"
+	w=$BG_PID
+	for i in $(seq 100); do
+		curl -s "$u/api/v1/heap" >"$T/ae.json"
+		jq -e --argjson p "$w" '.pids[] | select(.pid == $p and .mode == "preload")' \
+			"$T/ae.json" >/dev/null && break
+		sleep 0.2
+	done
+	jq -e --argjson p "$w" '.pids[] | select(.pid == $p and .mode == "preload")' "$T/ae.json" >/dev/null ||
+		{ fail "PID $w not enrolled: $(head -c 300 "$T/ae.json")"; return 1; }
+	grep -q "bpfprof: heap: enrolled PID $w (libbpfprof-heap.so loaded)" "$T/sva.err" ||
+		fail "no enrollment line on stderr"
+	for i in $(seq 60); do
+		code=$(curl -s -o "$T/ae.pb.gz" -w '%{http_code}' "$u/debug/pprof/heap?pid=$w")
+		[ "$code" = 200 ] && n=$(stackv "$T/ae.pb.gz" '.' 1)
+		[ "${n:-0}" -gt 0 ] && break
+		sleep 0.25
+	done
+	[ "${n:-0}" -gt 0 ] || fail "heap profile of enrolled PID $w has no samples (HTTP $code)"
+	curl -s "$u/metrics" >"$T/aem.txt"
+	grep -qE '^bpfprof_heap_auto_enrolled_total [1-9]' "$T/aem.txt" || fail "enrolled counter not counted"
+	grep -q '^bpfprof_heap_auto_enroll_dropped_total{reason="limit"} ' "$T/aem.txt" ||
+		fail "no dropped counter"
+	promtool check metrics <"$T/aem.txt" >"$T/promtool.out" 2>&1 ||
+		fail "promtool: $(head -5 "$T/promtool.out" | tr '\n' '|')"
+}
+
+# heap_auto_enroll = false: the same process is left alone (it can still be POSTed).
+case_auto_enroll_off() {
+	local u w i
+	serve_up svo --heap-auto-enroll=false || return 1
+	u=$SV_URL
+	start_bg env LD_PRELOAD="$LIB" python3 -c "$ALLOC_LOOP"
+	w=$BG_PID
+	# Long enough for the daemon to notice it: its CPU samples name it.
+	for i in $(seq 20); do
+		curl -s "$u/debug/pprof/profile?seconds=1&format=folded&comm=python3" >"$T/aof.folded"
+		[ -s "$T/aof.folded" ] && break
+	done
+	[ -s "$T/aof.folded" ] || fail "the daemon never sampled the process"
+	sleep 2 # as long again as an enrollment takes after the first sample
+	curl -s "$u/api/v1/heap" >"$T/aof.json"
+	jq -e --argjson p "$w" '[.pids[] | select(.pid == $p)] | length == 0' "$T/aof.json" >/dev/null ||
+		fail "PID $w enrolled with heap_auto_enroll = false"
+	! grep -q '^bpfprof_heap_auto_enrolled_total' <(curl -s "$u/metrics") ||
+		fail "auto-enroll metrics while it is off"
 }
 
 case_bad_mode() {
@@ -334,6 +394,8 @@ if [ -x "$BPFPROF" ] && [ -x "$WORK" ]; then
 	run_case "heapsampler: serve --heap-pid of a process with the library" case_serve
 	run_case "heapsampler: serve: POST mode= per target, GET and /metrics say it" case_serve_mode
 	run_case "heapsampler: serve heap_mode = preload: a target without the library is refused" case_serve_config_mode
+	run_case "heapsampler: serve auto-enrolls a process started with the library" case_auto_enroll
+	run_case "heapsampler: serve heap_auto_enroll = false leaves it alone" case_auto_enroll_off
 	run_case "heapsampler: bad --heap-mode" case_bad_mode
 	run_case "heapsampler: agent killed mid-run, target unaffected" case_agent_killed
 fi

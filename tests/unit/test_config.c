@@ -161,6 +161,7 @@ static void test_defaults(void **state)
 	assert_null(c.log_file);
 	assert_int_equal(c.n_heap_pids, 0);
 	assert_int_equal(c.heap_mode, 0); /* auto */
+	assert_true(c.heap_auto_enroll);
 	assert_true(config__is_loopback(&c));
 	/* Defaults alone must pass validation. */
 	assert_int_equal(config__validate(&c, NULL, 0), 0);
@@ -223,6 +224,7 @@ static void test_heap_mode(void **state)
 	const struct run file = {.file = "heap_mode = preload\n"};
 	const struct run flag = {.file = "heap_mode = preload\n", .argv = {"--heap-mode=uprobe"}};
 	const struct run env = {.env = {"BPFPROF_HEAP_MODE=auto"}, .argv = {"--heap-mode", "preload"}};
+	const struct run off = {.file = "heap_auto_enroll = false\n"};
 	struct config c;
 	char err[256];
 
@@ -235,6 +237,9 @@ static void test_heap_mode(void **state)
 	config__free(&c);
 	assert_int_equal(run(&c, &env, LOAD, err, sizeof(err)), 0);
 	assert_int_equal(c.heap_mode, 1);
+	config__free(&c);
+	assert_int_equal(run(&c, &off, LOAD, err, sizeof(err)), 0);
+	assert_false(c.heap_auto_enroll);
 	config__free(&c);
 }
 
@@ -435,6 +440,7 @@ static const struct bad bad[] = {
      LOAD,
      {"line 1: invalid value 'ebpf' for heap_mode: expected auto, preload or uprobe"}},
     {{.argv = {"--heap-mode="}}, LOAD, {"--heap-mode", "for heap_mode"}},
+    {{.file = "heap_auto_enroll = maybe\n"}, LOAD, {"line 1", "'maybe' for heap_auto_enroll"}},
     {{.env = {"BPFPROF_HEAP_MODE=Preload"}}, LOAD, {"BPFPROF_HEAP_MODE", "'Preload' for heap_mode"}},
     {{.argv = {"--heap-budget=100.5"}}, LOAD, {"'100.5' for heap_budget"}},
     /* durations */

@@ -111,6 +111,8 @@ static const struct key keys[] = {
      "heap probe cost allowed per target, % of one CPU, before duty-cycling"},
     {"heap_mode", set_heap_mode, OFF(heap_mode), 0, 0, "auto", "MODE",
      "auto|preload|uprobe: libbpfprof-heap.so's hooks where loaded, else uprobes"},
+    {"heap_auto_enroll", set_bool, OFF(heap_auto_enroll), 0, 0, "true", NULL,
+     "heap-profile every process started with libbpfprof-heap.so loaded"},
     {"watch_pid", set_pids, OFF(watch_pids), 1, PID_MAX, NULL, "PID[,PID...]",
      "processes whose memory health is watched (heap PIDs are too); repeatable"},
     {"mem_warning_mb", set_uint, OFF(mem_warning_mb), 0, 16777216, "0", "MB",

@@ -43,6 +43,7 @@ struct config {
 	unsigned int heap_rate; /* heap_rate = 524288: mean bytes between heap samples */
 	double heap_budget;	/* heap_budget = 2: governor budget, % of one CPU per target */
 	unsigned int heap_mode; /* heap_mode = auto: 0 auto, 1 preload, 2 uprobe (enum heap_mode) */
+	bool heap_auto_enroll;	/* heap_auto_enroll = true: enroll processes with the library */
 	/* Memory health (user/health/). */
 	uint32_t watch_pids[CONFIG_MAX_HEAP_PIDS]; /* watch_pid = P[,P] */
 	size_t n_watch_pids;

@@ -15,6 +15,7 @@
 #include "heap/heap.h"
 #include "http/http.h"
 #include "profile/profile.h"
+#include "serve/enroll.h"
 #include "serve/heap_routes.h"
 #include "serve/routes.h"
 #include "serve/serve.h"
@@ -242,4 +243,5 @@ void heap_routes__metrics(struct serve *sv, FILE *f)
 {
 	if (sv->heap)
 		heap_tracker__write_metrics(sv->heap, f);
+	enroll__write_metrics(sv->enroll, f);
 }

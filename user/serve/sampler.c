@@ -89,6 +89,15 @@ static void feed_waiters(struct sampler *s, struct profile *slice, int64_t now)
 	pthread_mutex_unlock(&s->lock);
 }
 
+static void on_pid(struct session *sess, uint32_t pid, uint32_t kind, void *ctx)
+{
+	struct sampler *s = ctx;
+
+	(void)sess;
+	if (s->opts.on_pid)
+		s->opts.on_pid(pid, kind, s->opts.on_pid_ctx);
+}
+
 /* A request just came, or one's time is up: drain before the second is. */
 static bool drain_now(struct session *sess, void *ctx)
 {
@@ -151,7 +160,7 @@ static int sampler_open(struct sampler *s)
 	    .unwind_table_mb = s->opts.unwind_table_mb,
 	    .slices = true,
 	    .keep_going = true,
-	    .hooks = {.drain_now = drain_now, .on_drain = on_slice, .ctx = s},
+	    .hooks = {.drain_now = drain_now, .on_drain = on_slice, .on_pid = on_pid, .ctx = s},
 	};
 
 	s->sess = session__new(&so);

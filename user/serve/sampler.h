@@ -28,6 +28,9 @@ struct sampler_opts {
 	unsigned int unwind_table_mb;
 	struct store *store;
 	unsigned int max_waiters; /* concurrent seconds=N requests */
+	/* New and exec'd processes (enum pid_event_kind), on the sampler thread; optional. */
+	void (*on_pid)(uint32_t pid, uint32_t kind, void *ctx);
+	void *on_pid_ctx;
 };
 
 struct sampler_stats {

@@ -15,6 +15,7 @@
 #include "health/health.h"
 #include "heap/heap.h"
 #include "http/http.h"
+#include "serve/enroll.h"
 #include "serve/sampler.h"
 #include "serve/serve.h"
 #include "serve/symbol.h"
@@ -158,6 +159,14 @@ static int start_heap(struct serve *sv)
 		}
 	}
 	health__set_heap(sv->health, sv->heap);
+	if (sv->cfg.heap_auto_enroll) {
+		sv->enroll = enroll__start(sv->heap);
+		if (!sv->enroll) {
+			fprintf(stderr, "bpfprof: cannot start heap auto-enrollment: %s\n",
+				strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
 	return EXIT_OK;
 }
 
@@ -212,6 +221,8 @@ static int start_sampler(struct serve *sv)
 		.unwind_table_mb = sv->cfg.unwind_table_mb,
 		.store = sv->store,
 		.max_waiters = sv->cfg.max_long_requests,
+		.on_pid = sv->enroll ? enroll__notice : NULL,
+		.on_pid_ctx = sv->enroll,
 	};
 
 	/* The session says on stderr what could not start. */
@@ -277,6 +288,8 @@ static void shutdown_all(struct serve *sv)
 	sv->symbols = NULL;
 	sampler__stop(sv->sampler);
 	sv->sampler = NULL;
+	enroll__stop(sv->enroll);
+	sv->enroll = NULL;
 	if (sv->health)
 		health__set_heap(sv->health, NULL);
 	heap_tracker__free(sv->heap);

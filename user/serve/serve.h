@@ -14,6 +14,7 @@ struct sampler;
 struct http_server;
 struct health;
 struct heap_tracker;
+struct enroll;
 struct symbol_index;
 
 struct serve {
@@ -22,6 +23,7 @@ struct serve {
 	struct sampler *sampler;
 	struct http_server *http;
 	struct heap_tracker *heap; /* heap profiling: --heap-pid and POST /api/v1/heap */
+	struct enroll *enroll;	   /* heap_auto_enroll: fed by the sampler, stopped after it */
 	struct health *health; /* memory health monitor: after the store, stopped before it */
 	struct symbol_index *symbols; /* served profiles' mappings, for /debug/pprof/symbol */
 	volatile bool ready; /* probes attached */

@@ -46,6 +46,8 @@ static void on_pid(uint32_t pid, uint32_t kind, void *ctx)
 	struct session *s = ctx;
 
 	pipeline__on_pid(s->pl, pid, kind);
+	if (s->o.hooks.on_pid)
+		s->o.hooks.on_pid(s, pid, kind, s->o.hooks.ctx);
 }
 
 /* --- cpu --- */

@@ -58,6 +58,8 @@ struct session_hooks {
 	 * Optional.
 	 */
 	void (*on_drain)(struct session *s, struct profile *p, int64_t now_ns, void *ctx);
+	/* A new or exec'd process noticed (kind: enum pid_event_kind), on the loop's thread. Optional. */
+	void (*on_pid)(struct session *s, uint32_t pid, uint32_t kind, void *ctx);
 	void *ctx;
 };
 
