@@ -319,6 +319,9 @@ case_auto_enroll() {
 		sleep 0.25
 	done
 	[ "${n:-0}" -gt 0 ] || fail "heap profile of enrolled PID $w has no samples (HTTP $code)"
+	curl -s "$u/api/v1/leaks?pid=$w" >"$T/ael.json"
+	jq -e '.heap_profiling == true' "$T/ael.json" >/dev/null ||
+		fail "/api/v1/leaks does not see the enrolled PID as heap-profiled: $(head -c 300 "$T/ael.json")"
 	curl -s "$u/metrics" >"$T/aem.txt"
 	grep -qE '^bpfprof_heap_auto_enrolled_total [1-9]' "$T/aem.txt" || fail "enrolled counter not counted"
 	grep -q '^bpfprof_heap_auto_enroll_dropped_total{reason="limit"} ' "$T/aem.txt" ||
