@@ -39,7 +39,7 @@ struct enroll {
 	pthread_cond_t cond;
 	bool stop;
 	struct pending q[ENROLL_QUEUE];
-	size_t head, n;
+	size_t n; /* unordered: a retry is due later than newer first checks */
 	/* Counters: written under mu or by the thread, read for /metrics. */
 	_Atomic uint64_t enrolled, drop_queue, drop_limit, drop_error;
 };
@@ -49,7 +49,7 @@ static bool push(struct enroll *e, uint32_t pid, uint32_t tries, int64_t due)
 {
 	if (e->n == ENROLL_QUEUE)
 		return false;
-	e->q[(e->head + e->n++) % ENROLL_QUEUE] = (struct pending){pid, tries, due};
+	e->q[e->n++] = (struct pending){pid, tries, due};
 	return true;
 }
 
@@ -100,7 +100,8 @@ static bool check(struct enroll *e, uint32_t pid)
 	switch (err) {
 	case 0:
 		atomic_fetch_add(&e->enrolled, 1);
-		fprintf(stderr, "bpfprof: heap: enrolled PID %" PRIu32 " (libbpfprof-heap.so loaded)\n",
+		fprintf(stderr,
+			"bpfprof: heap: enrolled PID %" PRIu32 " (libbpfprof-heap.so loaded)\n",
 			pid);
 		break;
 	case -EEXIST:
@@ -112,23 +113,24 @@ static bool check(struct enroll *e, uint32_t pid)
 	default:
 		atomic_fetch_add(&e->drop_error, 1);
 		fprintf(stderr, "bpfprof: heap: cannot enroll PID %" PRIu32 ": %s\n", pid,
-			err == -ENOENT ? "its executable bypasses the library's malloc" :
-					 strerror(-err));
+			err == -ENOENT ? "its executable bypasses the library's malloc"
+				       : strerror(-err));
 	}
 	return false;
 }
 
-/* Takes the first due notice: true with *out filled. */
+/* Takes a due notice: true with *out filled. */
 static bool pop_due(struct enroll *e, int64_t now, struct pending *out)
 {
-	bool due;
+	bool due = false;
 
 	pthread_mutex_lock(&e->mu);
-	due = e->n && e->q[e->head].due_ns <= now;
-	if (due) {
-		*out = e->q[e->head];
-		e->head = (e->head + 1) % ENROLL_QUEUE;
-		e->n--;
+	for (size_t i = 0; i < e->n && !due; i++) {
+		due = e->q[i].due_ns <= now;
+		if (due) {
+			*out = e->q[i];
+			e->q[i] = e->q[--e->n];
+		}
 	}
 	pthread_mutex_unlock(&e->mu);
 	return due;
@@ -155,7 +157,6 @@ static void *enroll_thread(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&e->mu);
-		/* Notices queue in time order (one delay for all): the head is the oldest. */
 		while (pop_due(e, clock__ns(CLOCK_MONOTONIC), &p)) {
 			if (!check(e, p.pid) || ++p.tries >= ENROLL_TRIES)
 				continue;
@@ -218,6 +219,6 @@ void enroll__write_metrics(struct enroll *e, FILE *f)
 		"bpfprof_heap_auto_enroll_dropped_total{reason=\"queue\"} %" PRIu64 "\n"
 		"bpfprof_heap_auto_enroll_dropped_total{reason=\"limit\"} %" PRIu64 "\n"
 		"bpfprof_heap_auto_enroll_dropped_total{reason=\"error\"} %" PRIu64 "\n",
-		atomic_load(&e->enrolled), atomic_load(&e->drop_queue),
-		atomic_load(&e->drop_limit), atomic_load(&e->drop_error));
+		atomic_load(&e->enrolled), atomic_load(&e->drop_queue), atomic_load(&e->drop_limit),
+		atomic_load(&e->drop_error));
 }
