@@ -32,47 +32,13 @@ print(sum(v[idx] for v, ls in samples if any(rx.search(locs.get(x, "")) for x in
 ' "$2" "$3"
 }
 
-# stackv FILE STACK_REGEX INDEX: the same sum over samples whose stack, as
-# function names leaf first joined by ";" (e.g. "operator new(unsigned
-# long);keep_objects(int);main;..."), matches STACK_REGEX.
-stackv() {
-	pp -raw "$1" 2>/dev/null | python3 -c '
-import re, sys
-rx, idx = re.compile(sys.argv[1]), int(sys.argv[2])
-sec = None; samples = []; locs = {}
-for l in sys.stdin.read().split("\n"):
-    if l in ("Samples:", "Locations", "Mappings"):
-        sec = l; continue
-    if sec == "Samples:":
-        m = re.match(r"\s*([-\d ]+):([\d ]*)$", l)
-        if m:
-            samples.append(([int(x) for x in m.group(1).split()], m.group(2).split()))
-    elif sec == "Locations":
-        m = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+ (.*?)(?: \S+:\d+)? s=\d+(?:\(.*\))?$", l)
-        if m:
-            locs[m.group(1)] = m.group(2)
-print(sum(v[idx] for v, ls in samples if rx.search(";".join(locs.get(x, "?") for x in ls) + ";")))
-' "$2" "$3"
-}
 
-# within VALUE WANT PERCENT NAME
-within() {
-	awk -v v="$1" -v w="$2" -v p="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(d <= w * p / 100) }' ||
-		fail "$4 = $1, want $2 ± $3 %"
-}
 
 start_heap_work() {
 	start_bg env "$@"
 	HW_PID=$BG_PID
 }
 
-# record_heap NAME ARGS... (bpfprof record -t heap ARGS -o $T/NAME.pb.gz)
-record_heap() {
-	local name=$1
-	shift
-	bp "$T/$name" record -t heap -o "$T/$name.pb.gz" "$@"
-	expect_rc 0 && check_pprof "$T/$name.pb.gz"
-}
 
 case_accuracy_default() {
 	start_heap_work "$HW" 1024 64 5 60
