@@ -293,13 +293,15 @@ pp() {
 
 # --- heap profiles (test_heap.sh, test_heapsampler.sh) -------------------
 
-# stackv FILE STACK_REGEX INDEX: sum of sample value INDEX over samples whose
-# stack, function names leaf first joined by ";" ("keep_live;main;..."),
-# matches STACK_REGEX.
-stackv() {
-	pp -raw "$1" 2>/dev/null | python3 -c '
+# pp_sum MODE FILE REGEX INDEX: sum of sample value INDEX (heap: 0
+# alloc_objects, 1 alloc_space, 2 inuse_objects, 3 inuse_space) over the
+# samples that match REGEX: MODE frame, any one frame's function name; MODE
+# stack, the stack as function names leaf first joined by ";"
+# ("keep_live;main;...").
+pp_sum() {
+	pp -raw "$2" 2>/dev/null | python3 -c '
 import re, sys
-rx, idx = re.compile(sys.argv[1]), int(sys.argv[2])
+mode, rx, idx = sys.argv[1], re.compile(sys.argv[2]), int(sys.argv[3])
 sec = None; samples = []; locs = {}
 for l in sys.stdin.read().split("\n"):
     if l in ("Samples:", "Locations", "Mappings"):
@@ -312,9 +314,17 @@ for l in sys.stdin.read().split("\n"):
         m = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+ (.*?)(?: \S+:\d+)? s=\d+(?:\(.*\))?$", l)
         if m:
             locs[m.group(1)] = m.group(2)
-print(sum(v[idx] for v, ls in samples if rx.search(";".join(locs.get(x, "?") for x in ls) + ";")))
-' "$2" "$3"
+def hit(ls):
+    if mode == "frame":
+        return any(rx.search(locs.get(x, "")) for x in ls)
+    return rx.search(";".join(locs.get(x, "?") for x in ls) + ";")
+print(sum(v[idx] for v, ls in samples if hit(ls)))
+' "$1" "$3" "$4"
 }
+
+# sumv FILE FUNC_REGEX INDEX / stackv FILE STACK_REGEX INDEX: pp_sum by frame / by stack.
+sumv() { pp_sum frame "$@"; }
+stackv() { pp_sum stack "$@"; }
 
 # within VALUE WANT PERCENT NAME
 within() {

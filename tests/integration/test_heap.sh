@@ -9,31 +9,6 @@ require_prereqs
 HW=$WL/heap_work
 MIB=1048576
 
-# sumv FILE FUNC_REGEX INDEX: sum of value INDEX (0 alloc_objects, 1 alloc_space,
-# 2 inuse_objects, 3 inuse_space) over samples with a frame matching FUNC_REGEX.
-sumv() {
-	pp -raw "$1" 2>/dev/null | python3 -c '
-import re, sys
-rx, idx = re.compile(sys.argv[1]), int(sys.argv[2])
-lines = sys.stdin.read().split("\n")
-sec = None; samples = []; locs = {}
-for l in lines:
-    if l in ("Samples:", "Locations", "Mappings"):
-        sec = l; continue
-    if sec == "Samples:":
-        m = re.match(r"\s*([-\d ]+):([\d ]*)$", l)
-        if m:
-            samples.append(([int(x) for x in m.group(1).split()], m.group(2).split()))
-    elif sec == "Locations":
-        m = re.match(r"\s*(\d+): 0x[0-9a-f]+ M=\d+ (.*?)(?: \S+:\d+)? s=\d+(?:\(.*\))?$", l)
-        if m:
-            locs[m.group(1)] = m.group(2)
-print(sum(v[idx] for v, ls in samples if any(rx.search(locs.get(x, "")) for x in ls)))
-' "$2" "$3"
-}
-
-
-
 start_heap_work() {
 	start_bg env "$@"
 	HW_PID=$BG_PID
